@@ -1,0 +1,45 @@
+// The one seam that loads the compiled addon. Nothing else requires the
+// binary; everything else imports the typed interface from here.
+import { join } from 'node:path';
+import load = require('node-gyp-build');
+
+/** One `struct inotify_event`, as parsed by the addon. */
+export interface RawInotifyEvent {
+  readonly wd: number;
+  readonly mask: number;
+  readonly cookie: number;
+  /** The name relative to the watched directory; absent for events on the watch itself. */
+  readonly name?: string;
+  /** The exact bytes of `name`, present only when they are not valid UTF-8. */
+  readonly raw?: Buffer;
+}
+
+export type BatchCallback = (
+  error: NodeJS.ErrnoException | null,
+  events: RawInotifyEvent[] | null,
+) => void;
+
+export interface NativeInotifyHandle {
+  addWatch(path: string | Buffer, mask: number): number;
+  removeWatch(wd: number): void;
+  close(): void;
+  ref(): NativeInotifyHandle;
+  unref(): NativeInotifyHandle;
+  readonly fd: number;
+  readonly closed: boolean;
+}
+
+export interface NativeBinding {
+  InotifyHandle: new (onBatch: BatchCallback) => NativeInotifyHandle;
+  kill(pid: number, signal: number): void;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  closeFd(fd: number): void;
+  /** The IN_* values from the kernel headers the addon was compiled against. */
+  readonly constants: Readonly<Record<string, number>>;
+}
+
+// dist/lib/native.js -> the package root, where build/ and prebuilds/ live.
+const packageRoot = join(__dirname, '..', '..');
+
+export const native = load(packageRoot) as NativeBinding;

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Everything a fresh clone needs before it can run: npm dependencies (which
+# build the addon through the install script), then the TypeScript build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+[ -f build/Release/config_reloader_native.node ] || npx --no-install node-gyp rebuild >/dev/null
+npx --no-install tsc -p tsconfig.json

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite on a fresh machine, set-up included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-debian-packages.sh nginx-light util-linux procps gcc libc6-dev
+bash scripts/setup.sh
+# The house rule is strict TypeScript without `any`; the compiler cannot forbid an explicit one.
+if grep -rnE '(:|as|<)\s*any\b' --include='*.ts' lib test bench scripts 2>/dev/null | grep -v '\.d\.ts:'; then
+  echo "explicit 'any' found above: use a real type or unknown" >&2
+  exit 1
+fi
+exec node --test --test-reporter=spec "${@:-dist/test/}"
