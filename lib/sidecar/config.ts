@@ -1,0 +1,145 @@
+// Turns environment variables and command-line flags into a validated Config.
+// Flags win over environment variables. Parsing is pure; checking that the
+// directories exist is the one piece of I/O, kept in its own function.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { ConfigError, isSystemError } from '../errors';
+import { parseSignal, type Signal } from '../signals';
+import {
+  type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress,
+} from './config-values';
+import { SETTINGS, type SettingKey } from './settings';
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Config {
+  readonly configDirs: readonly string[];
+  readonly processName: string;
+  readonly signal: Signal;
+  readonly debounceMs: number;
+  readonly signalAll: boolean;
+  readonly handlerWaitMs: number;
+  readonly logFormat: LogFormat;
+  readonly logLevel: LogLevel;
+  readonly metricsAddr: ListenAddress | undefined;
+}
+
+export type Command = 'run' | 'check' | 'help' | 'version';
+
+export interface Invocation {
+  readonly command: Command;
+  /** Raw values by setting, after flags have overridden the environment. */
+  readonly values: ReadonlyMap<SettingKey, readonly string[]>;
+}
+
+/** Parses argv (without node and script). Unknown flags and stray arguments are ConfigErrors. */
+export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv): Invocation {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
+  };
+  for (const spec of SETTINGS) options[spec.flag] = { type: spec.type, multiple: spec.multiple ?? false };
+
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new ConfigError('command line', argv.join(' '), `${stripNodeCode(error)}; see --help`);
+  }
+
+  const values = new Map<SettingKey, string[]>();
+  for (const spec of SETTINGS) {
+    const flagValue = parsed.values[spec.flag];
+    if (flagValue !== undefined) {
+      const list = Array.isArray(flagValue) ? flagValue : [flagValue];
+      values.set(spec.key, list.map(String));
+    } else if (env[spec.env] !== undefined) {
+      values.set(spec.key, [env[spec.env] ?? '']);
+    }
+  }
+
+  const [first, ...rest] = parsed.positionals;
+  if (rest.length > 0 || (first !== undefined && first !== 'run' && first !== 'check')) {
+    throw new ConfigError('command', parsed.positionals.join(' '), 'accepted: run (the default) or check; see --help');
+  }
+  const command: Command =
+    parsed.values['help'] === true ? 'help' : parsed.values['version'] === true ? 'version' : (first ?? 'run');
+  return { command, values };
+}
+
+/** Validates every value; the first bad one throws a ConfigError. */
+export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>): Config {
+  const single = (key: SettingKey): string | undefined => {
+    const list = values.get(key);
+    if (list !== undefined) return list[list.length - 1];
+    return SETTINGS.find((spec) => spec.key === key)?.defaultValue;
+  };
+  const name = (key: SettingKey): string => {
+    const spec = SETTINGS.find((candidate) => candidate.key === key);
+    return spec === undefined ? key : `${spec.env} (--${spec.flag})`;
+  };
+
+  const dirs = values.get('configDirs');
+  if (dirs === undefined) {
+    throw new ConfigError(name('configDirs'), undefined, 'accepted: one or more directories, comma-separated, e.g. /etc/nginx/conf.d');
+  }
+  const configDirs = parseList(name('configDirs'), dirs, 'directory paths').map((dir) => resolve(dir));
+
+  const processName = (single('processName') ?? '').trim();
+  if (processName === '') {
+    throw new ConfigError(name('processName'), single('processName'), 'accepted: a process name such as nginx or postgres');
+  }
+  if (processName.includes('/')) {
+    throw new ConfigError(name('processName'), processName, 'accepted: a bare process name without slashes (matched against comm, the executable and argv[0] basenames)');
+  }
+
+  let signal: Signal;
+  const signalText = single('signal') ?? 'SIGHUP';
+  try {
+    signal = parseSignal(signalText);
+  } catch (error) {
+    throw new ConfigError(name('signal'), signalText, `accepted: ${describeSignalError(error)}`);
+  }
+
+  const metricsText = single('metricsAddr');
+  return {
+    configDirs: [...new Set(configDirs)],
+    processName,
+    signal,
+    debounceMs: parseDuration(name('debounce'), single('debounce') ?? '250ms', 0, 60_000),
+    signalAll: parseBoolean(name('signalAll'), single('signalAll') ?? 'false'),
+    handlerWaitMs: parseDuration(name('handlerWait'), single('handlerWait') ?? '30s', 0, 600_000),
+    logFormat: parseChoice(name('logFormat'), single('logFormat') ?? 'text', ['text', 'json'] as const),
+    logLevel: parseChoice(name('logLevel'), single('logLevel') ?? 'info', ['debug', 'info', 'warn', 'error'] as const),
+    metricsAddr: metricsText === undefined || metricsText.trim() === '' ? undefined : parseListenAddress(name('metricsAddr'), metricsText),
+  };
+}
+
+/** Every configured directory must exist and be a directory at start-up. */
+export function checkDirectories(config: Config): void {
+  const setting = 'CONFIG_DIR (--config-dir)';
+  for (const dir of config.configDirs) {
+    try {
+      if (!statSync(dir).isDirectory()) {
+        throw new ConfigError(setting, dir, 'accepted: existing directories; this path is not a directory');
+      }
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      const reason = isSystemError(error) ? error.code : String(error);
+      throw new ConfigError(setting, dir, `accepted: existing directories; this one cannot be used (${reason === 'ENOENT' ? 'it does not exist' : reason})`);
+    }
+  }
+}
+
+function describeSignalError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const accepted = /accepted:?\s*(.*)$/i.exec(message);
+  return accepted?.[1] ?? 'a signal name like SIGHUP, HUP or hup, a number from 1 to 64, or SIGRTMIN+N';
+}
+
+function stripNodeCode(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*To specify .*$/s, '');
+}

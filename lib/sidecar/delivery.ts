@@ -1,0 +1,141 @@
+// Delivers one reload: resolve the targets afresh (so restarts are followed),
+// make sure the signal cannot kill a target that has not installed its
+// handler yet, and send it race-free.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { hasCode } from '../errors';
+import { catchesSignal, ignoresSignal, listProcesses, type ProcessInfo, readProcess } from '../proc';
+import { signalProcess } from '../signal-process';
+import { defaultActionTerminates, type Signal } from '../signals';
+import { CAP_KILL, hasEffectiveCapability } from './capabilities';
+import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
+import type { Logger } from './log';
+import { selectTargets } from './targets';
+
+export interface DeliveryOptions {
+  readonly processName: string;
+  readonly signal: Signal;
+  readonly signalAll: boolean;
+  readonly handlerWaitMs: number;
+  readonly log: Logger;
+  /** Aborts a handler wait (shutdown). */
+  readonly abort?: AbortSignal;
+  /** When the change was detected, for the latency in the log (performance.now() ms). */
+  readonly detectedAt?: number;
+  readonly selfPid?: number;
+}
+
+/** sent: every target got the signal. no_target: nothing to signal. failed: some target did not get it. */
+export type DeliveryStatus = 'sent' | 'no_target' | 'failed';
+
+export interface Delivered {
+  readonly pid: number;
+  readonly method: 'pidfd' | 'kill';
+}
+
+export interface DeliveryReport {
+  readonly status: DeliveryStatus;
+  readonly delivered: readonly Delivered[];
+  /** Why a target was not signalled: 'permission', 'handler_timeout', 'exited', 'error'. */
+  readonly failures: readonly string[];
+}
+
+const HANDLER_POLL_MS = 20;
+
+export async function deliverReload(options: DeliveryOptions): Promise<DeliveryReport> {
+  const selfPid = options.selfPid ?? process.pid;
+  const processes = listProcesses();
+  const { targets, workers } = selectTargets(processes, options.processName, options.signalAll, selfPid);
+  if (targets.length === 0) {
+    options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
+    return { status: 'no_target', delivered: [], failures: [] };
+  }
+  if (workers.length > 0) {
+    options.log.debug('workers skipped', { pids: workers.map((info) => info.pid) });
+  }
+
+  const delivered: Delivered[] = [];
+  const failures: string[] = [];
+  for (const target of targets) {
+    const outcome = await deliverOne(target, options);
+    if (typeof outcome === 'string') failures.push(outcome);
+    else delivered.push(outcome);
+  }
+  return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
+}
+
+async function deliverOne(initial: ProcessInfo, options: DeliveryOptions): Promise<Delivered | string> {
+  const { signal, log } = options;
+  const target = await waitForHandler(initial, options);
+  if (target === 'exited') {
+    log.warn('target exited before the reload', { pid: initial.pid, process: initial.comm });
+    return 'exited';
+  }
+  if (target === 'timeout') {
+    log.error('reload not sent', { pid: initial.pid, reason: handlerTimeoutMessage(initial, signal.name, options.handlerWaitMs) });
+    return 'handler_timeout';
+  }
+  if (ignoresSignal(target, signal.number)) {
+    log.warn('target ignores the signal', { pid: target.pid, reason: ignoredSignalMessage(target, signal.name) });
+  }
+  try {
+    const method = signalProcess({ pid: target.pid, startTime: target.startTime }, signal.number);
+    log.info('reload sent', {
+      pid: target.pid,
+      process: target.comm,
+      signal: signal.name,
+      method,
+      latency_ms: options.detectedAt === undefined ? undefined : Number((performance.now() - options.detectedAt).toFixed(3)),
+    });
+    return { pid: target.pid, method };
+  } catch (error) {
+    if (hasCode(error, 'EPERM')) {
+      const reason = permissionMessage({
+        target,
+        signalName: signal.name,
+        ourUid: process.getuid?.() ?? -1,
+        haveCapKill: hasEffectiveCapability(CAP_KILL),
+      });
+      log.error('reload not sent', { pid: target.pid, reason });
+      return 'permission';
+    }
+    if (hasCode(error, 'ESRCH')) {
+      log.warn('target exited before the reload', { pid: target.pid, process: target.comm });
+      return 'exited';
+    }
+    log.error('reload not sent', { pid: target.pid, reason: error instanceof Error ? error.message : String(error) });
+    return 'error';
+  }
+}
+
+/**
+ * Returns the target once delivering the signal is safe: it catches or
+ * ignores the signal, or the signal's default action does not terminate.
+ * A process still starting up may not have installed its handler yet;
+ * signalling it then would kill the app we meant to reload.
+ */
+async function waitForHandler(target: ProcessInfo, options: DeliveryOptions): Promise<ProcessInfo | 'exited' | 'timeout'> {
+  const signo = options.signal.number;
+  if (!defaultActionTerminates(signo)) return target;
+  const deadline = performance.now() + options.handlerWaitMs;
+  let current = target;
+  let logged = false;
+  for (;;) {
+    if (catchesSignal(current, signo) || ignoresSignal(current, signo)) return current;
+    if (performance.now() >= deadline) return 'timeout';
+    if (!logged) {
+      options.log.info('waiting for the target to install its signal handler', {
+        pid: current.pid, process: current.comm, signal: options.signal.name, max_wait_ms: options.handlerWaitMs,
+      });
+      logged = true;
+    }
+    try {
+      await sleep(HANDLER_POLL_MS, undefined, options.abort === undefined ? {} : { signal: options.abort });
+    } catch {
+      return 'timeout';
+    }
+    const next = readProcess(current.pid);
+    if (next === undefined || next.startTime !== current.startTime) return 'exited';
+    current = next;
+  }
+}

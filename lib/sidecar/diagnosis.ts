@@ -1,0 +1,51 @@
+// The sentences an operator reads when a reload cannot be delivered: what is
+// wrong and how to fix it. Pure, so each is tested word for word where it matters.
+import type { ProcessInfo } from '../proc';
+import { describeProcesses, seesOnlyItself } from './targets';
+
+export function noTargetMessage(name: string, processes: readonly ProcessInfo[], selfPid: number): string {
+  if (seesOnlyItself(processes, selfPid)) {
+    return (
+      `no process named '${name}' is visible: this sidecar sees only its own processes (${describeProcesses(processes)}). ` +
+      `The Pod needs 'shareProcessNamespace: true' in its spec so the sidecar can see and signal the app's processes.`
+    );
+  }
+  return (
+    `no process named '${name}' (matched against comm, executable and argv[0] basenames) among the ` +
+    `${processes.length} visible processes: ${describeProcesses(processes)}. ` +
+    `Check PROCESS_NAME, or that the app is running.`
+  );
+}
+
+export interface PermissionContext {
+  readonly target: ProcessInfo;
+  readonly signalName: string;
+  readonly ourUid: number;
+  readonly haveCapKill: boolean;
+}
+
+export function permissionMessage(context: PermissionContext): string {
+  const { target, signalName, ourUid, haveCapKill } = context;
+  const who = `${target.comm} (pid ${target.pid}, uid ${target.uid})`;
+  const us = `this sidecar runs as uid ${ourUid}${haveCapKill ? ' with CAP_KILL' : ' without CAP_KILL'}`;
+  return (
+    `cannot send ${signalName} to ${who}: operation not permitted; ${us}. ` +
+    `Fix: run the sidecar as the app's user (securityContext.runAsUser: ${target.uid}), ` +
+    `or run it as root with only CAP_KILL (capabilities: drop [ALL], add [KILL]).`
+  );
+}
+
+export function handlerTimeoutMessage(target: ProcessInfo, signalName: string, waitedMs: number): string {
+  return (
+    `not sending ${signalName} to ${target.comm} (pid ${target.pid}): after ${waitedMs} ms it has still not ` +
+    `installed a handler, and the default action of ${signalName} would terminate it. ` +
+    `The next change will try again; raise HANDLER_WAIT if the app starts slowly.`
+  );
+}
+
+export function ignoredSignalMessage(target: ProcessInfo, signalName: string): string {
+  return (
+    `${target.comm} (pid ${target.pid}) ignores ${signalName}, so it will not reload; ` +
+    `check RELOAD_SIGNAL against the signal the app reloads on.`
+  );
+}

@@ -1,0 +1,105 @@
+// A content fingerprint of what the app reads: every regular file reachable
+// from the configured directories through user-visible names. A reload is
+// sent only when it differs from the last one delivered, so bookkeeping
+// events, chmod walks and rewrites of identical bytes never reach the app.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { DATA_LINK, isInternalName, isKubeletVolume } from './kubelet-volume';
+
+export interface Fingerprint {
+  /** sha256 over every file's path and content hash, hex. */
+  readonly digest: string;
+  /** User-visible path -> sha256 of its content (or `error:<code>` when unreadable). */
+  readonly files: ReadonlyMap<string, string>;
+}
+
+/**
+ * Reads and hashes the tree synchronously: configuration is small, and a
+ * synchronous walk is both the fastest and the simplest way to take one
+ * consistent look right after the kubelet's commit.
+ *
+ * For a kubelet volume the walk reads through `..data`, whose top-level names
+ * are exactly the user-visible ones once the kubelet finishes its update. The
+ * fingerprint taken at the commit point therefore already includes a key whose
+ * link the kubelet creates a moment later.
+ */
+export function fingerprint(dirs: readonly string[]): Fingerprint {
+  const files = new Map<string, string>();
+  const visited = new Set<string>();
+  for (const dir of dirs) walk(dir, dir, files, visited);
+  const hash = createHash('sha256');
+  for (const path of [...files.keys()].sort()) hash.update(`${path}\0${files.get(path) ?? ''}\n`);
+  return { digest: hash.digest('hex'), files };
+}
+
+function walk(visiblePath: string, realPath: string, files: Map<string, string>, visited: Set<string>): void {
+  const source = isKubeletVolume(realPath) ? join(realPath, DATA_LINK) : realPath;
+  let identity: string;
+  try {
+    const stat = statSync(source);
+    identity = `${stat.dev}:${stat.ino}`;
+  } catch {
+    return; // vanished between the event and the walk; the next event catches up
+  }
+  if (visited.has(identity)) return; // a symlink loop or a second path to the same tree
+  visited.add(identity);
+
+  let names: string[];
+  try {
+    names = readdirSync(source);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (isInternalName(name)) continue;
+    const entryVisible = join(visiblePath, name);
+    const entryReal = join(source, name);
+    let stat;
+    try {
+      stat = statSync(entryReal); // follows symlinks: the app reads through them
+    } catch (error) {
+      files.set(entryVisible, `error:${errorCode(error)}`);
+      continue;
+    }
+    if (stat.isDirectory()) {
+      walk(entryVisible, entryReal, files, visited);
+    } else if (stat.isFile()) {
+      files.set(entryVisible, hashFile(entryReal));
+    }
+    // FIFOs, sockets and devices are not configuration, and reading one could block.
+  }
+}
+
+function hashFile(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch (error) {
+    return `error:${errorCode(error)}`;
+  }
+}
+
+function errorCode(error: unknown): string {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
+    ? ((error as NodeJS.ErrnoException).code ?? 'unknown')
+    : 'unknown';
+}
+
+export interface FileChanges {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly modified: readonly string[];
+}
+
+export function diffFingerprints(before: Fingerprint, after: Fingerprint): FileChanges {
+  const added: string[] = [];
+  const modified: string[] = [];
+  for (const [path, hash] of after.files) {
+    const old = before.files.get(path);
+    if (old === undefined) added.push(path);
+    else if (old !== hash) modified.push(path);
+  }
+  const removed = [...before.files.keys()].filter((path) => !after.files.has(path));
+  return { added: added.sort(), removed: removed.sort(), modified: modified.sort() };
+}

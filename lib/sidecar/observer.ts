@@ -1,0 +1,19 @@
+// What the reload loop reports as it works. The metrics endpoint implements
+// it; without one, nothing is recorded and nothing is loaded.
+export type ReloadResult = 'success' | 'failure' | 'no_target';
+
+export interface ReloadObserver {
+  watchEvents(count: number): void;
+  watches(count: number): void;
+  changeDetected(): void;
+  skippedUnchanged(): void;
+  targetNotFound(): void;
+  reload(result: ReloadResult): void;
+  fingerprint(digest: string): void;
+  ready(ready: boolean): void;
+}
+
+export const nullObserver: ReloadObserver = {
+  watchEvents() {}, watches() {}, changeDetected() {}, skippedUnchanged() {}, targetNotFound() {},
+  reload() {}, fingerprint() {}, ready() {},
+};

@@ -1,0 +1,205 @@
+// The reload loop: watches every configured directory, decides whether the
+// configuration really changed, and delivers at most one reload at a time.
+//
+// The invariant: after the last write of any sequence, the target receives a
+// signal sent after that write, and when nothing changed it receives none.
+// - A kubelet commit, a directory coming back and a queue overflow run a check
+//   at once; plain-directory events run it after the debounce window.
+// - A check compares the content fingerprint with the last one delivered, so
+//   bookkeeping events and identical rewrites never signal.
+// - Checks never overlap. A trigger during a check or a delivery marks the
+//   loop dirty, and it checks again when the current one ends, so a write that
+//   races a delivery is followed by another look, never lost.
+import { Inotify, type InotifyEvent } from '../inotify';
+import type { Config } from './config';
+import { deliverReload } from './delivery';
+import { DirectoryWatcher, type Trigger } from './directory-watcher';
+import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
+import type { Logger } from './log';
+import { nullObserver, type ReloadObserver } from './observer';
+import { WatchRouter } from './watch-router';
+
+export interface ReloaderOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly observer?: ReloadObserver;
+}
+
+export class Reloader {
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #observer: ReloadObserver;
+  readonly #abort = new AbortController();
+  #inotify: Inotify | undefined;
+  #watchers: DirectoryWatcher[] = [];
+  #delivered: Fingerprint | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #pendingReasons: string[] = [];
+  #firstTriggerAt: number | undefined;
+  #running: Promise<void> | undefined;
+  #dirty = false;
+  #ready = false;
+
+  constructor(options: ReloaderOptions) {
+    this.#config = options.config;
+    this.#log = options.log;
+    this.#observer = options.observer ?? nullObserver;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** The fingerprint the app was last reloaded with (or started with). */
+  get deliveredFingerprint(): string | undefined {
+    return this.#delivered?.digest;
+  }
+
+  /** Watches everything, records the starting fingerprint, and sends nothing. */
+  start(): void {
+    const inotify = new Inotify();
+    this.#inotify = inotify;
+    const router = new WatchRouter(inotify);
+    inotify.on('batch', (events) => this.#onBatch(router, events));
+    inotify.on('error', (error) => this.#log.error('inotify read failed', { reason: error.message }));
+
+    this.#watchers = this.#config.configDirs.map(
+      (dir) => new DirectoryWatcher(dir, router, this.#log, (trigger) => this.#request(trigger)),
+    );
+    for (const watcher of this.#watchers) {
+      watcher.establish();
+      this.#log.info('watching', { dir: watcher.dir, kind: watcher.kind, watches: watcher.watchCount });
+    }
+    this.#delivered = fingerprint(this.#config.configDirs);
+    this.#observer.fingerprint(this.#delivered.digest);
+    this.#observer.watches(router.size);
+    this.#ready = true;
+    this.#observer.ready(true);
+    this.#log.info('ready', { fingerprint: this.#delivered.digest.slice(0, 16), files: this.#delivered.files.size });
+  }
+
+  /** Stops watching, lets a delivery in flight finish, and cancels a handler wait. */
+  async stop(): Promise<void> {
+    this.#ready = false;
+    this.#observer.ready(false);
+    clearTimeout(this.#debounce);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    for (const watcher of this.#watchers) watcher.close();
+    this.#inotify?.close();
+    this.#abort.abort();
+    this.#dirty = false;
+    await this.#running;
+  }
+
+  #onBatch(router: WatchRouter, events: readonly InotifyEvent[]): void {
+    this.#observer.watchEvents(events.length);
+    for (const event of events) {
+      if (event.kind === 'overflow') {
+        this.#log.warn('inotify queue overflowed; rescanning everything', {
+          source: event.overflowSource,
+          fix: 'raise fs.inotify.max_queued_events on the node if this repeats',
+        });
+        for (const watcher of this.#watchers) watcher.rescan();
+        this.#request({ dir: '*', reason: 'queue overflow', immediate: true });
+      } else {
+        router.dispatch(event);
+      }
+    }
+    this.#observer.watches(router.size);
+  }
+
+  #request(trigger: Trigger): void {
+    if (!this.#ready && this.#delivered !== undefined) return;
+    this.#log.debug('trigger', { dir: trigger.dir, reason: trigger.reason, immediate: trigger.immediate });
+    this.#pendingReasons.push(trigger.reason);
+    this.#firstTriggerAt ??= performance.now();
+    if (trigger.immediate) {
+      clearTimeout(this.#debounce);
+      this.#debounce = undefined;
+      // setImmediate, not a direct call: one batch can hold several commits
+      // (several volumes), and they should make one check.
+      this.#immediate ??= setImmediate(() => {
+        this.#immediate = undefined;
+        this.#check();
+      });
+    } else if (this.#immediate === undefined) {
+      clearTimeout(this.#debounce);
+      this.#debounce = setTimeout(() => {
+        this.#debounce = undefined;
+        this.#check();
+      }, this.#config.debounceMs);
+    }
+  }
+
+  #check(): void {
+    if (this.#running !== undefined) {
+      this.#dirty = true;
+      return;
+    }
+    this.#running = this.#runChecks().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  async #runChecks(): Promise<void> {
+    do {
+      this.#dirty = false;
+      const reasons = this.#pendingReasons;
+      const detectedAt = this.#firstTriggerAt;
+      this.#pendingReasons = [];
+      this.#firstTriggerAt = undefined;
+      try {
+        await this.#checkOnce(reasons, detectedAt);
+      } catch (error) {
+        this.#log.error('reload check failed', { reason: error instanceof Error ? error.message : String(error) });
+      }
+    } while (this.#dirty && this.#ready);
+  }
+
+  async #checkOnce(reasons: readonly string[], detectedAt: number | undefined): Promise<void> {
+    const missing = this.#watchers.filter((watcher) => watcher.kind === 'missing').map((watcher) => watcher.dir);
+    if (missing.length > 0) {
+      this.#log.warn('not reloading while a config directory is missing', { missing });
+      return;
+    }
+    const before = this.#delivered;
+    const current = fingerprint(this.#config.configDirs);
+    if (before !== undefined && current.digest === before.digest) {
+      this.#observer.skippedUnchanged();
+      this.#log.info('skipped: content unchanged', { trigger: summarize(reasons), fingerprint: current.digest.slice(0, 16) });
+      return;
+    }
+    this.#observer.changeDetected();
+    const changes = before === undefined ? undefined : diffFingerprints(before, current);
+    this.#log.info('change detected', {
+      trigger: summarize(reasons),
+      added: changes?.added, removed: changes?.removed, modified: changes?.modified,
+      fingerprint: current.digest.slice(0, 16),
+    });
+    const report = await deliverReload({
+      processName: this.#config.processName,
+      signal: this.#config.signal,
+      signalAll: this.#config.signalAll,
+      handlerWaitMs: this.#config.handlerWaitMs,
+      log: this.#log,
+      abort: this.#abort.signal,
+      ...(detectedAt === undefined ? {} : { detectedAt }),
+    });
+    if (report.status === 'no_target') {
+      this.#observer.targetNotFound();
+      this.#observer.reload('no_target');
+      return;
+    }
+    this.#observer.reload(report.status === 'sent' ? 'success' : 'failure');
+    if (report.status === 'sent') {
+      this.#delivered = current;
+      this.#observer.fingerprint(current.digest);
+    }
+  }
+}
+
+function summarize(reasons: readonly string[]): string {
+  const unique = [...new Set(reasons)];
+  return unique.length <= 3 ? unique.join('; ') : `${unique.slice(0, 3).join('; ')} and ${unique.length - 3} more`;
+}
