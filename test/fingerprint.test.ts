@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { diffFingerprints, fingerprint } from '../lib/sidecar/fingerprint';
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fingerprint-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A kubelet-style volume: payload in ..v1, ..data -> ..v1, name -> ..data/name. */
+function kubeletVolume(dir: string, version: string, files: Record<string, string>): void {
+  const payload = join(dir, `..${version}`);
+  mkdirSync(payload);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(payload, name), content);
+  symlinkSync(`..${version}`, join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  for (const name of Object.keys(files)) {
+    try {
+      symlinkSync(join('..data', name), join(dir, name));
+    } catch {
+      // already linked by an earlier version
+    }
+  }
+}
+
+test('identical content gives an identical fingerprint, different content a different one', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a.conf'), 'one');
+  const first = fingerprint([dir]);
+  writeFileSync(join(dir, 'a.conf'), 'one');
+  assert.equal(fingerprint([dir]).digest, first.digest);
+  writeFileSync(join(dir, 'a.conf'), 'two');
+  assert.notEqual(fingerprint([dir]).digest, first.digest);
+});
+
+test('permission and timestamp changes do not change the fingerprint', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a.conf'), 'one');
+  const before = fingerprint([dir]).digest;
+  chmodSync(join(dir, 'a.conf'), 0o600);
+  writeFileSync(join(dir, 'b'), '');
+  rmSync(join(dir, 'b'));
+  assert.equal(fingerprint([dir]).digest, before);
+});
+
+test('nested directories are included and renames are changes', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'conf.d'));
+  writeFileSync(join(dir, 'conf.d', 'site.conf'), 'x');
+  const before = fingerprint([dir]);
+  assert.deepEqual([...before.files.keys()], [join(dir, 'conf.d', 'site.conf')]);
+  renameSync(join(dir, 'conf.d', 'site.conf'), join(dir, 'conf.d', 'other.conf'));
+  const after = fingerprint([dir]);
+  assert.deepEqual(diffFingerprints(before, after), {
+    added: [join(dir, 'conf.d', 'other.conf')],
+    removed: [join(dir, 'conf.d', 'site.conf')],
+    modified: [],
+  });
+});
+
+test('a kubelet volume is read through ..data and reported under user-visible names', (t) => {
+  const dir = tempDir(t);
+  kubeletVolume(dir, 'v1', { 'nginx.conf': 'v1' });
+  const v1 = fingerprint([dir]);
+  assert.deepEqual([...v1.files.keys()], [join(dir, 'nginx.conf')]);
+  // A new key is part of the commit even before the kubelet creates its user-visible link.
+  mkdirSync(join(dir, '..v2'));
+  writeFileSync(join(dir, '..v2', 'nginx.conf'), 'v1');
+  writeFileSync(join(dir, '..v2', 'extra.conf'), 'new');
+  symlinkSync('..v2', join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  const v2 = fingerprint([dir]);
+  assert.deepEqual(diffFingerprints(v1, v2), { added: [join(dir, 'extra.conf')], removed: [], modified: [] });
+});
+
+test('kubelet internals and symlink loops are not followed into', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'sub', 'f'), 'x');
+  symlinkSync('..', join(dir, 'sub', 'loop'));
+  mkdirSync(join(dir, '..2026_01_01_00_00_00.000000001'));
+  writeFileSync(join(dir, '..2026_01_01_00_00_00.000000001', 'hidden'), 'y');
+  const result = fingerprint([dir]);
+  assert.deepEqual([...result.files.keys()], [join(dir, 'sub', 'f')]);
+});
+
+test('FIFOs are skipped rather than read (reading one would block)', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a'), 'x');
+  execFileSync('mkfifo', [join(dir, 'pipe')]);
+  assert.deepEqual([...fingerprint([dir]).files.keys()], [join(dir, 'a')]);
+});
