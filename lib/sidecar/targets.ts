@@ -52,7 +52,7 @@ export function selectTargets(
   selfPid: number,
 ): TargetSelection {
   const byPid = new Map(processes.map((info) => [info.pid, info]));
-  const matches = processes.filter((info) => info.pid !== selfPid && matchesName(info, name));
+  const matches = processes.filter((info) => info.pid !== selfPid && !info.kernelThread && matchesName(info, name));
   const matching = new Set(matches.map((info) => info.pid));
   if (all) return { targets: matches, workers: [] };
   const targets: ProcessInfo[] = [];
@@ -83,7 +83,7 @@ export function seesOnlyItself(processes: readonly ProcessInfo[], selfPid: numbe
   for (let info = byPid.get(selfPid); info !== undefined && !ancestors.has(info.pid); info = byPid.get(info.ppid)) {
     ancestors.add(info.pid);
   }
-  return processes.every((info) => ancestors.has(info.pid) || isDescendantOf(info, selfPid, byPid));
+  return processes.every((info) => info.kernelThread || ancestors.has(info.pid) || isDescendantOf(info, selfPid, byPid));
 }
 
 function isDescendantOf(info: ProcessInfo, ancestor: number, byPid: ReadonlyMap<number, ProcessInfo>): boolean {

@@ -1,0 +1,84 @@
+// Target selection over tables of process snapshots, as /proc shows them for
+// real apps (nginx, gunicorn, postgres) inside a Pod.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import type { ProcessInfo } from '../lib/proc';
+import { noTargetMessage, permissionMessage } from '../lib/sidecar/diagnosis';
+import { matchesName, seesOnlyItself, selectTargets } from '../lib/sidecar/targets';
+
+function proc(pid: number, ppid: number, comm: string, argv: string[] = [comm], extra: Partial<ProcessInfo> = {}): ProcessInfo {
+  return {
+    pid, ppid, comm, argv, argv0Name: argv[0]?.split('/').pop(), exe: undefined, exeName: undefined,
+    uid: 0, effectiveUid: 0, startTime: pid * 10, state: 'S', kernelThread: false,
+    signals: { caught: 0n, ignored: 0n, blocked: 0n, pending: 0n },
+    ...extra,
+  };
+}
+
+const SELF = 50;
+
+const nginxPod = [
+  proc(1, 0, 'pause', ['/pause']),
+  proc(7, 0, 'nginx', ['nginx: master process nginx -g daemon off;'], { exeName: 'nginx' }),
+  proc(30, 7, 'nginx', ['nginx: worker process'], { exeName: 'nginx' }),
+  proc(31, 7, 'nginx', ['nginx: worker process'], { exeName: 'nginx' }),
+  proc(SELF, 0, 'node', ['node', '/app/dist/lib/cli/main.js']),
+];
+
+test('only the nginx master is a target; its workers are skipped', () => {
+  const { targets, workers } = selectTargets(nginxPod, 'nginx', false, SELF);
+  assert.deepEqual(targets.map((info) => info.pid), [7]);
+  assert.deepEqual(workers.map((info) => info.pid), [30, 31]);
+});
+
+test('signal-all selects workers too', () => {
+  const { targets } = selectTargets(nginxPod, 'nginx', true, SELF);
+  assert.deepEqual(targets.map((info) => info.pid), [7, 30, 31]);
+});
+
+test('a worker is skipped even when an intermediate process does not match', () => {
+  const tree = [
+    proc(10, 1, 'postgres', ['/usr/lib/postgresql/15/bin/postgres', '-D', '/data']),
+    proc(11, 10, 'sh', ['sh', '-c', 'archive']),
+    proc(12, 11, 'postgres', ['postgres: archiver']),
+  ];
+  assert.deepEqual(selectTargets(tree, 'postgres', false, SELF).targets.map((info) => info.pid), [10]);
+});
+
+test('two independent masters are both targets', () => {
+  const tree = [proc(10, 1, 'haproxy'), proc(11, 10, 'haproxy'), proc(20, 1, 'haproxy')];
+  assert.deepEqual(selectTargets(tree, 'haproxy', false, SELF).targets.map((info) => info.pid), [10, 20]);
+});
+
+test('a long name matches through argv[0] or the executable, never through a 15-character comm prefix', () => {
+  const long = 'config-reloader-demo-application';
+  const byArgv = proc(10, 1, long.slice(0, 15), [`/usr/local/bin/${long}`, '--serve']);
+  const byExe = proc(11, 1, long.slice(0, 15), ['app'], { exeName: long });
+  const lookalike = proc(12, 1, long.slice(0, 15), ['/usr/bin/config-reloader-demo-other']);
+  assert.equal(matchesName(byArgv, long), true);
+  assert.equal(matchesName(byExe, long), true);
+  assert.equal(matchesName(lookalike, long), false);
+});
+
+test('the sidecar never selects itself, nor kernel threads', () => {
+  const tree = [proc(SELF, 1, 'node'), proc(2, 0, 'node', [], { kernelThread: true }), proc(60, 1, 'node')];
+  assert.deepEqual(selectTargets(tree, 'node', true, SELF).targets.map((info) => info.pid), [60]);
+});
+
+test('a PID namespace holding only the sidecar is recognised as shareProcessNamespace being off', () => {
+  const alone = [proc(1, 0, 'tini', ['/tini']), proc(SELF, 1, 'node'), proc(70, SELF, 'sh')];
+  assert.equal(seesOnlyItself(alone, SELF), true);
+  assert.equal(seesOnlyItself(nginxPod, SELF), false);
+  assert.match(noTargetMessage('nginx', alone, SELF), /shareProcessNamespace: true/);
+  assert.doesNotMatch(noTargetMessage('redis', nginxPod, SELF), /shareProcessNamespace/);
+  assert.match(noTargetMessage('redis', nginxPod, SELF), /7 nginx/);
+});
+
+test('the permission diagnosis names both uids and both fixes', () => {
+  const message = permissionMessage({ target: proc(7, 0, 'nginx', ['nginx'], { uid: 101 }), signalName: 'SIGHUP', ourUid: 1000, haveCapKill: false });
+  assert.match(message, /uid 101/);
+  assert.match(message, /uid 1000 without CAP_KILL/);
+  assert.match(message, /runAsUser: 101/);
+  assert.match(message, /add \[KILL\]/);
+});
