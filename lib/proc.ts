@@ -1,0 +1,170 @@
+// Process lookup straight from /proc, never by spawning ps: one readdir and
+// four small reads per process. Synchronous, because a lookup is a snapshot
+// taken once per reload and a few hundred reads of in-memory procfs files
+// cost far less than the event-loop turns an async version would add.
+//
+// What /proc shows depends on who reads it:
+// - Only processes in the reader's PID namespace are listed. In a Kubernetes
+//   Pod that means the sidecar sees the app only with shareProcessNamespace.
+// - /proc/<pid>/exe needs ptrace access (same uid, or CAP_SYS_PTRACE): for a
+//   process of another user it fails with EACCES and exeName is undefined.
+// - With /proc mounted hidepid=invisible, other users' processes are not
+//   listed at all; with hidepid=noaccess they are listed but unreadable and
+//   listProcesses skips them.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+import { hasCode } from './errors';
+import { maskHas, parseCmdline, parseStat, parseStatus, PF_KTHREAD } from './proc-parse';
+
+/** Signal masks, bit (signo - 1) per signal; test them with catchesSignal/ignoresSignal or maskHas. */
+export interface ProcessSignals {
+  /** Signals with a handler installed (SigCgt). */
+  readonly caught: bigint;
+  /** Signals set to SIG_IGN (SigIgn). */
+  readonly ignored: bigint;
+  /** Signals the main thread blocks (SigBlk); other threads may accept them. */
+  readonly blocked: bigint;
+  /** Signals sent but not yet delivered: process-wide (ShdPnd) or to the main thread (SigPnd). */
+  readonly pending: bigint;
+}
+
+/** A snapshot of one process, read from /proc/<pid>. */
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly ppid: number;
+  /** The kernel's task name: the executable's basename cut to 15 bytes, or what the process set with prctl. */
+  readonly comm: string;
+  /** argv as /proc/<pid>/cmdline holds it; `[]` for kernel threads and zombies. See parseCmdline for rewritten titles. */
+  readonly argv: string[];
+  /** The basename of argv[0], undefined when argv is empty. */
+  readonly argv0Name: string | undefined;
+  /** The executable's path (readlink /proc/<pid>/exe) without a " (deleted)" suffix; undefined when unreadable. */
+  readonly exe: string | undefined;
+  /**
+   * The basename of {@link exe}: the full name of the binary, which comm cuts
+   * to 15 bytes. Undefined for kernel threads and zombies, and when reading
+   * another user's process without CAP_SYS_PTRACE.
+   */
+  readonly exeName: string | undefined;
+  /** The real uid: the one kill(2) compares with the sender's uids. */
+  readonly uid: number;
+  /** The effective uid, which governs the process's own access. */
+  readonly effectiveUid: number;
+  /** Clock ticks since boot (field 22 of stat); with pid, the identity signalProcess checks. */
+  readonly startTime: number;
+  /** One letter from stat: R, S, D, Z (zombie), T (stopped), I (idle kernel thread), ... */
+  readonly state: string;
+  /** True for kernel threads (PF_KTHREAD); they have no argv, no exe, and ignore every signal. */
+  readonly kernelThread: boolean;
+  readonly signals: ProcessSignals;
+}
+
+const DELETED_SUFFIX = ' (deleted)';
+
+// The process exited between two reads: its /proc directory is gone (ENOENT)
+// or is being torn down (ESRCH). Both are a normal race, not a fault.
+const VANISHED = ['ENOENT', 'ESRCH'];
+
+function readExe(dir: string): string | undefined {
+  try {
+    const target = readlinkSync(join(dir, 'exe'));
+    // The kernel appends " (deleted)" when the binary was unlinked after
+    // exec, typically by a package upgrade while the process keeps running.
+    return target.endsWith(DELETED_SUFFIX) ? target.slice(0, -DELETED_SUFFIX.length) : target;
+  } catch (error) {
+    // ENOENT: kernel thread, zombie, or gone; EACCES/EPERM: no ptrace access.
+    if (hasCode(error, 'ENOENT', 'ESRCH', 'EACCES', 'EPERM')) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Reads one process from `<procRoot>/<pid>`.
+ *
+ * Returns undefined when the process does not exist or exits while being
+ * read. stat is read first, so if the pid is reused between the reads, the
+ * startTime returned belongs to the older process and signalProcess refuses
+ * to signal the newer one.
+ *
+ * Given a thread id instead of a process id, it describes that thread
+ * (/proc/<tid> is readable though not listed).
+ *
+ * @throws a SystemError for failures other than the process vanishing, such
+ *   as EACCES under hidepid=noaccess.
+ */
+export function readProcess(pid: number, procRoot = '/proc'): ProcessInfo | undefined {
+  const dir = join(procRoot, String(pid));
+  let statText: string;
+  let statusText: string;
+  let cmdline: Buffer;
+  try {
+    statText = readFileSync(join(dir, 'stat'), 'utf8');
+    statusText = readFileSync(join(dir, 'status'), 'utf8');
+    cmdline = readFileSync(join(dir, 'cmdline'));
+  } catch (error) {
+    if (hasCode(error, ...VANISHED)) return undefined;
+    throw error;
+  }
+  const exe = readExe(dir);
+  const stat = parseStat(statText);
+  const status = parseStatus(statusText);
+  const argv = parseCmdline(cmdline);
+  const argv0 = argv[0];
+  return {
+    pid: stat.pid,
+    ppid: stat.ppid,
+    comm: stat.comm,
+    argv,
+    argv0Name: argv0 === undefined || argv0 === '' ? undefined : basename(argv0),
+    exe,
+    exeName: exe === undefined ? undefined : basename(exe),
+    uid: status.uid.real,
+    effectiveUid: status.uid.effective,
+    startTime: stat.startTime,
+    state: stat.state,
+    kernelThread: (stat.flags & PF_KTHREAD) !== 0,
+    signals: {
+      caught: status.signals.caught,
+      ignored: status.signals.ignored,
+      blocked: status.signals.blocked,
+      pending: status.signals.pending | status.signals.sharedPending,
+    },
+  };
+}
+
+/**
+ * Every process visible in `procRoot`, in ascending pid order: one entry per
+ * process (thread group), not per thread. Kernel threads are included, with
+ * `kernelThread` true and an empty argv, so a caller sees the same tree as
+ * `ps -e`; processes that exit during the scan and processes /proc refuses to
+ * show (hidepid=noaccess) are left out.
+ */
+export function listProcesses(procRoot = '/proc'): ProcessInfo[] {
+  const pids = readdirSync(procRoot)
+    .filter((name) => /^[1-9]\d*$/.test(name))
+    .map(Number)
+    .sort((a, b) => a - b);
+  const processes: ProcessInfo[] = [];
+  for (const pid of pids) {
+    let info: ProcessInfo | undefined;
+    try {
+      info = readProcess(pid, procRoot);
+    } catch (error) {
+      if (hasCode(error, 'EACCES', 'EPERM')) continue;
+      throw error;
+    }
+    if (info !== undefined) processes.push(info);
+  }
+  return processes;
+}
+
+/** True when the process has installed a handler for the signal (SigCgt). */
+export function catchesSignal(info: ProcessInfo, signo: number): boolean {
+  return maskHas(info.signals.caught, signo);
+}
+
+/** True when the process has set the signal to SIG_IGN (SigIgn): the kernel discards it. */
+export function ignoresSignal(info: ProcessInfo, signo: number): boolean {
+  return maskHas(info.signals.ignored, signo);
+}
