@@ -1,25 +1,68 @@
-// --help text, made from the settings table so it can never disagree with it.
-import { SETTINGS } from '../sidecar/settings';
+// --help text and the README's settings table, both made from the settings
+// table so that neither can disagree with what the parser accepts.
+import { SETTINGS, type SettingSpec } from '../sidecar/settings';
+
+const WIDTH = 80;
 
 export function helpText(version: string): string {
-  const rows = SETTINGS.map((spec) => {
-    const flag = `--${spec.flag}${spec.type === 'string' ? ' VALUE' : ''}`;
-    const fallback = spec.defaultValue === undefined ? '' : ` (default: ${spec.defaultValue})`;
-    return `  ${flag.padEnd(26)} ${spec.env.padEnd(14)} ${spec.meaning}${fallback}`;
-  });
+  const settings = SETTINGS.flatMap((spec) => [
+    `  ${flagUsage(spec).padEnd(32)} ${spec.env}${requirement(spec)}`,
+    ...wrap(spec.meaning, WIDTH - 6).map((line) => `      ${line}`),
+  ]);
   return [
     `config-reloader ${version}: signals an app once per real configuration change.`,
     '',
     'Usage:',
     '  config-reloader [run] [flags]   watch and reload (the default)',
-    '  config-reloader check [flags]   validate, show what would be watched and signalled, then exit',
+    '  config-reloader check [flags]   validate, show what would be watched and whom',
+    '                                  a reload would signal, then exit',
     '',
-    'Settings (flag, environment variable, meaning). Flags win over the environment:',
-    ...rows,
-    `  ${'--help, -h'.padEnd(26)} ${''.padEnd(14)} Print this help.`,
-    `  ${'--version, -v'.padEnd(26)} ${''.padEnd(14)} Print the version.`,
+    'Settings, as flags or environment variables (flags win):',
+    ...settings,
+    `  ${'--help, -h'.padEnd(32)} print this help`,
+    `  ${'--version, -v'.padEnd(32)} print the version`,
     '',
-    'Exit codes: 0 success, 1 runtime failure, 2 invalid configuration.',
+    '`check` prints one JSON object instead of text with --log-format json.',
+    '',
+    'Exit codes: 0 success; 1 runtime failure, or `check` found that a reload',
+    'would not work; 2 invalid configuration (one line on stderr says which).',
     '',
   ].join('\n');
+}
+
+/** The settings as a Markdown table: setting, environment variable, flag, default, meaning. */
+export function settingsMarkdownTable(): string {
+  const escape = (text: string): string => text.replaceAll('|', '\\|');
+  const rows = SETTINGS.map((spec) =>
+    `| \`${spec.env}\` | \`${flagUsage(spec)}\` | ${spec.defaultValue === undefined ? (isRequired(spec) ? 'required' : 'off') : `\`${spec.defaultValue}\``} | ${escape(spec.meaning)} |`,
+  );
+  return ['| Environment variable | Flag | Default | Meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+function flagUsage(spec: SettingSpec): string {
+  return spec.type === 'boolean' ? `--${spec.flag}` : `--${spec.flag} ${spec.valueName ?? 'VALUE'}`;
+}
+
+function isRequired(spec: SettingSpec): boolean {
+  return spec.key === 'configDirs' || spec.key === 'processName';
+}
+
+function requirement(spec: SettingSpec): string {
+  if (spec.defaultValue !== undefined) return `, default ${spec.defaultValue}`;
+  return isRequired(spec) ? ', required' : ', off by default';
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { ConfigError, isSystemError } from '../errors';
-import { parseSignal, type Signal } from '../signals';
+import { InvalidSignalError, parseSignal, type Signal } from '../signals';
 import {
   type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress,
 } from './config-values';
@@ -47,7 +47,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new ConfigError('command line', argv.join(' '), `${stripNodeCode(error)}; see --help`);
+    throw flagError(error);
   }
 
   const values = new Map<SettingKey, string[]>();
@@ -96,13 +96,7 @@ export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>):
     throw new ConfigError(name('processName'), processName, 'accepted: a bare process name without slashes (matched against comm, the executable and argv[0] basenames)');
   }
 
-  let signal: Signal;
-  const signalText = single('signal') ?? 'SIGHUP';
-  try {
-    signal = parseSignal(signalText);
-  } catch (error) {
-    throw new ConfigError(name('signal'), signalText, `accepted: ${describeSignalError(error)}`);
-  }
+  const signal = parseReloadSignal(name('signal'), single('signal') ?? 'SIGHUP');
 
   const metricsText = single('metricsAddr');
   return {
@@ -134,12 +128,39 @@ export function checkDirectories(config: Config): void {
   }
 }
 
-function describeSignalError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const accepted = /accepted:?\s*(.*)$/i.exec(message);
-  return accepted?.[1] ?? 'a signal name like SIGHUP, HUP or hup, a number from 1 to 64, or SIGRTMIN+N';
+/** A signal the app can catch: SIGKILL and SIGSTOP would kill or freeze it instead of reloading it. */
+function parseReloadSignal(setting: string, text: string): Signal {
+  let signal: Signal;
+  try {
+    signal = parseSignal(text);
+  } catch (error) {
+    if (!(error instanceof InvalidSignalError)) throw error;
+    // InvalidSignalError says why ("no such signal", "reserved by glibc") and what is accepted.
+    const accepted = error.message.slice(error.message.lastIndexOf('accepted:'));
+    throw new ConfigError(setting, text, `${error.reason}; ${accepted}`);
+  }
+  if (signal.name === 'SIGKILL' || signal.name === 'SIGSTOP') {
+    throw new ConfigError(setting, text, `${signal.name} cannot be caught, so the app could never reload on it; accepted: a signal the app handles, like SIGHUP or SIGUSR1`);
+  }
+  return signal;
 }
 
-function stripNodeCode(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s*To specify .*$/s, '');
+/** Turns a node:util parseArgs error into one line naming the flag and what is accepted. */
+function flagError(error: unknown): ConfigError {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  const flag = /'(-[^', ]+)/.exec(message)?.[1] ?? message.split('\n')[0] ?? '';
+  const flags = `accepted flags: ${['help', 'version', ...SETTINGS.map((spec) => spec.flag)].map((name) => `--${name}`).join(', ')}`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new ConfigError('command line', flag, `unknown flag; ${flags}`);
+  if (message.includes('argument missing')) {
+    return new ConfigError('command line', flag, `no value follows it; accepted: ${flag} VALUE or ${flag}=VALUE`);
+  }
+  if (message.includes('is ambiguous')) {
+    return new ConfigError('command line', flag, `another flag follows it instead of a value; accepted: ${flag} VALUE, or ${flag}=-VALUE for a value starting with a dash`);
+  }
+  if (message.includes('does not take an argument')) {
+    const long = /--[\w-]+/.exec(flag)?.[0] ?? flag;
+    return new ConfigError('command line', flag, `${long} is a switch and takes no value; accepted: ${long} alone (its environment variable accepts true or false)`);
+  }
+  return new ConfigError('command line', flag, `${message.split('\n')[0] ?? message}; see --help`);
 }

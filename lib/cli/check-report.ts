@@ -1,0 +1,135 @@
+// What `config-reloader check` finds out: for each configured directory, what
+// the sidecar would watch; for each process it would signal, whether the
+// signal would arrive and be caught. The target analysis is pure, over a
+// snapshot of /proc and this process's identity, so each rule is tested with
+// tables as well as with real processes.
+import { basename } from 'node:path';
+
+import { catchesSignal, ignoresSignal, type ProcessInfo } from '../proc';
+import type { Config } from '../sidecar/config';
+import { formatDuration } from '../sidecar/config-values';
+import { ignoredSignalMessage, noTargetMessage, permissionMessage } from '../sidecar/diagnosis';
+import { fingerprint } from '../sidecar/fingerprint';
+import { isKubeletVolume } from '../sidecar/kubelet-volume';
+import { processNames, selectTargets } from '../sidecar/targets';
+import { defaultActionTerminates } from '../signals';
+
+export interface DirectoryReport {
+  readonly dir: string;
+  readonly kind: 'kubelet volume' | 'plain directory';
+  readonly files: number;
+  /** sha256 over the directory's user-visible files, as the sidecar computes it. */
+  readonly fingerprint: string;
+}
+
+export interface TargetReport {
+  readonly pid: number;
+  readonly comm: string;
+  readonly names: readonly string[];
+  readonly uid: number;
+  /** A handler is installed (SigCgt). */
+  readonly catches: boolean;
+  /** The signal is set to SIG_IGN: it arrives and does nothing. */
+  readonly ignores: boolean;
+  /** kill(2) would allow it: same uid, or CAP_KILL. */
+  readonly permitted: boolean;
+  /** Why a reload would not work for this target; undefined when it would. */
+  readonly problem: string | undefined;
+}
+
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly signal: string;
+  readonly processName: string;
+  readonly directories: readonly DirectoryReport[];
+  /** The fingerprint over every directory: the `fingerprint` label of config_reloader_config_info. */
+  readonly fingerprint: string;
+  readonly targets: readonly TargetReport[];
+  /** Matches not signalled because an ancestor matches (workers); empty with SIGNAL_ALL. */
+  readonly workers: readonly { readonly pid: number; readonly comm: string }[];
+  /** Every reason a reload would not work, one sentence each. */
+  readonly problems: readonly string[];
+}
+
+export interface Identity {
+  readonly selfPid: number;
+  readonly uid: number;
+  readonly euid: number;
+  readonly haveCapKill: boolean;
+}
+
+export function inspectDirectory(dir: string): DirectoryReport {
+  const print = fingerprint([dir]);
+  return {
+    dir,
+    kind: isKubeletVolume(dir) ? 'kubelet volume' : 'plain directory',
+    files: print.files.size,
+    fingerprint: print.digest,
+  };
+}
+
+/** Analyses whom a reload would signal, and whether each would get the signal safely. Pure. */
+export function inspectTargets(
+  config: Config,
+  processes: readonly ProcessInfo[],
+  identity: Identity,
+): Pick<CheckReport, 'targets' | 'workers' | 'problems'> {
+  const { targets, workers } = selectTargets(processes, config.processName, config.signalAll, identity.selfPid);
+  if (targets.length === 0) {
+    return { targets: [], workers: [], problems: [noTargetMessage(config.processName, processes, identity.selfPid)] };
+  }
+  const reports = targets.map((target) => inspectTarget(config, target, identity));
+  return {
+    targets: reports,
+    workers: workers.map((info) => ({ pid: info.pid, comm: info.comm })),
+    problems: reports.flatMap((report) => (report.problem === undefined ? [] : [report.problem])),
+  };
+}
+
+function inspectTarget(config: Config, target: ProcessInfo, identity: Identity): TargetReport {
+  const { signal } = config;
+  const catches = catchesSignal(target, signal.number);
+  const ignores = ignoresSignal(target, signal.number);
+  // kill(2) compares our real or effective uid with the target's real (or
+  // saved) uid; CAP_KILL bypasses the check. /proc gives the real uid.
+  const permitted = identity.haveCapKill || identity.uid === target.uid || identity.euid === target.uid;
+  let problem: string | undefined;
+  if (!permitted) {
+    problem = `likely to fail: ${permissionMessage({ target, signalName: signal.name, ourUid: identity.uid, haveCapKill: identity.haveCapKill })}`;
+  } else if (ignores) {
+    problem = ignoredSignalMessage(target, signal.name);
+  } else if (!catches && defaultActionTerminates(signal.number)) {
+    problem = noHandlerMessage(target, signal.name, config.handlerWaitMs);
+  }
+  return {
+    pid: target.pid,
+    comm: target.comm,
+    names: [...processNames(target)],
+    uid: target.uid,
+    catches,
+    ignores,
+    permitted,
+    problem,
+  };
+}
+
+export function noHandlerMessage(target: ProcessInfo, signalName: string, handlerWaitMs: number): string {
+  return (
+    `${target.comm} (pid ${target.pid}) has no handler for ${signalName}, whose default action would terminate it; ` +
+    `a reload now would wait up to HANDLER_WAIT (${formatDuration(handlerWaitMs)}) for one and then give up. ` +
+    `Check that RELOAD_SIGNAL is the signal ${basename(target.exeName ?? target.comm)} reloads on, or that it has finished starting.`
+  );
+}
+
+export function buildReport(config: Config, processes: readonly ProcessInfo[], identity: Identity): CheckReport {
+  const directories = config.configDirs.map(inspectDirectory);
+  const targets = inspectTargets(config, processes, identity);
+  return {
+    ok: targets.problems.length === 0,
+    signal: config.signal.name,
+    processName: config.processName,
+    directories,
+    fingerprint: fingerprint(config.configDirs).digest,
+    ...targets,
+  };
+}

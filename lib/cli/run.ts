@@ -1,0 +1,103 @@
+// `config-reloader run`: the sidecar's life from start to shutdown.
+//
+// Order matters:
+// 1. SIGTERM/SIGINT handlers first, so a stop during start-up still ends cleanly.
+// 2. The HTTP endpoint, when enabled, before anything is logged as started:
+//    an address it cannot use is a configuration problem, reported in one
+//    line like any other, with nothing started.
+// 3. The reloader: watches, then the starting fingerprint.
+// On SIGTERM/SIGINT: stop the watches, let a delivery in flight finish (a
+// wait for the target's handler is cancelled), close the endpoint, exit 0.
+import { once } from 'node:events';
+
+import { explainInotifyError } from '../errors';
+import type { Config } from '../sidecar/config';
+import type { HttpEndpoint } from '../sidecar/http-server';
+import type { Logger } from '../sidecar/log';
+import { nullObserver, type ReloadObserver } from '../sidecar/observer';
+import { Reloader } from '../sidecar/reloader';
+
+export interface RunOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly version: string;
+  /** Where one-line start-up failures go (stderr). */
+  readonly fail: (line: string) => void;
+}
+
+/** Exit code 2: the value of a setting cannot be used (see main.ts). */
+const EXIT_CONFIG = 2;
+const EXIT_FAILURE = 1;
+
+export async function runSidecar(options: RunOptions): Promise<number> {
+  const { config, log, version } = options;
+  const shutdown = new AbortController();
+  let shutdownSignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (shutdownSignal !== undefined) {
+      log.warn('second signal during shutdown: exiting now', { signal });
+      process.exit(EXIT_FAILURE);
+    }
+    shutdownSignal = signal;
+    shutdown.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  let reloader: Reloader | undefined;
+  let endpoint: HttpEndpoint | undefined;
+  let observer: ReloadObserver = nullObserver;
+  if (config.metricsAddr !== undefined) {
+    // Loaded only here, so that without METRICS_ADDR prom-client never is.
+    const [{ createMetrics }, { startHttpEndpoint, ListenError }] = await Promise.all([
+      import('../sidecar/metrics.js'),
+      import('../sidecar/http-server.js'),
+    ]);
+    const metrics = createMetrics(version);
+    observer = metrics.observer;
+    try {
+      endpoint = await startHttpEndpoint(config.metricsAddr, {
+        isReady: () => reloader?.ready ?? false,
+        renderMetrics: () => metrics.render(),
+        metricsContentType: metrics.contentType,
+      });
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      options.fail(error.message);
+      return error.badValue ? EXIT_CONFIG : EXIT_FAILURE;
+    }
+  }
+
+  log.info('starting', {
+    version,
+    config_dirs: config.configDirs,
+    process_name: config.processName,
+    signal: config.signal.name,
+    debounce_ms: config.debounceMs,
+    signal_all: config.signalAll,
+    handler_wait_ms: config.handlerWaitMs,
+    log_format: config.logFormat,
+    log_level: config.logLevel,
+    metrics_addr: endpoint?.address ?? 'off',
+  });
+  if (endpoint !== undefined) log.info('serving /healthz, /readyz and /metrics', { addr: endpoint.address });
+
+  reloader = new Reloader({ config, log, observer });
+  let code = 0;
+  try {
+    reloader.start();
+  } catch (error) {
+    const explained = explainInotifyError(error);
+    log.error('cannot watch the configuration', { reason: explained instanceof Error ? explained.message : String(explained) });
+    code = EXIT_FAILURE;
+  }
+
+  if (code === 0 && !shutdown.signal.aborted) await once(shutdown.signal, 'abort');
+  if (shutdownSignal !== undefined) log.info('shutting down', { signal: shutdownSignal });
+  await reloader.stop();
+  await endpoint?.close();
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  if (code === 0) log.info('stopped');
+  return code;
+}
