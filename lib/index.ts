@@ -4,3 +4,19 @@ export { Inotify } from './inotify';
 export type { InotifyEvent, InotifyOptions, EventsOptions, Watch } from './inotify';
 export { ConfigError, hasCode, isSystemError } from './errors';
 export type { SystemError } from './errors';
+export {
+  defaultAction,
+  defaultActionTerminates,
+  InvalidSignalError,
+  parseSignal,
+  signalName,
+  SIGRTMAX,
+  SIGRTMIN,
+} from './signals';
+export type { DefaultAction, Signal } from './signals';
+export { maskHas, parseCmdline, parseStat, parseStatus, PF_KTHREAD, ProcFormatError } from './proc-parse';
+export type { ProcSignalMasks, ProcStat, ProcStatus } from './proc-parse';
+export { catchesSignal, ignoresSignal, listProcesses, readProcess } from './proc';
+export type { ProcessInfo, ProcessSignals } from './proc';
+export { signalProcess } from './signal-process';
+export type { SignalMethod, SignalProcessOptions, SignalTarget } from './signal-process';

@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { hasCode } from '../lib/errors';
+import { catchesSignal, listProcesses, type ProcessInfo, readProcess } from '../lib/proc';
+import { signalProcess, type SignalTarget } from '../lib/signal-process';
+import { InvalidSignalError } from '../lib/signals';
+import { describeResult, runCommand, spawnTracked, waitForExit } from './helpers/child-process';
+import { copyPackageReadableByAll, PACKAGE_ROOT } from './helpers/package-copy';
+import { buildPidfdOpenDenier } from './helpers/seccomp';
+import { type SignalRecorder, startSignalRecorder } from './helpers/signal-recorder';
+import { waitFor } from './helpers/wait-for';
+
+const SIGHUP = constants.signals.SIGHUP;
+const SIGTERM = constants.signals.SIGTERM;
+const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+function targetOf(pid: number): ProcessInfo {
+  const info = readProcess(pid);
+  assert.ok(info !== undefined, `pid ${pid} is not running`);
+  return info;
+}
+
+/** Asserts that nothing but `expected` arrived, using SIGUSR2 as a marker that everything sent before it was delivered. */
+async function assertReceivedOnly(recorder: SignalRecorder, expected: readonly string[]): Promise<void> {
+  process.kill(recorder.pid, 'SIGUSR2');
+  await recorder.waitForSignal('SIGUSR2');
+  assert.deepEqual(recorder.received, [...expected, 'SIGUSR2']);
+}
+
+function assertSystemError(error: unknown, code: string, syscall: string, message?: RegExp): true {
+  assert.ok(hasCode(error, code), `expected ${code}, got ${String(error)}`);
+  assert.equal(error.syscall, syscall);
+  const errno = (constants.errno as Readonly<Record<string, number | undefined>>)[code];
+  assert.ok(errno !== undefined, code);
+  assert.equal(error.errno, -errno);
+  if (message !== undefined) assert.match(error.message, message);
+  return true;
+}
+
+/**
+ * A script for `node -e` that loads the library from `root` and prints, as
+ * JSON, the outcome of each attempt `body` records with attempt(name, fn).
+ */
+function signallerScript(root: string, body: string): string {
+  const lib = (name: string): string => JSON.stringify(join(root, 'dist', 'lib', `${name}.js`));
+  return `
+    const { signalProcess } = require(${lib('signal-process')});
+    const { native } = require(${lib('native')});
+    const outcomes = {};
+    const attempt = (name, fn) => {
+      try {
+        outcomes[name] = { result: fn() };
+      } catch (error) {
+        outcomes[name] = { code: error.code, syscall: error.syscall, errno: error.errno, message: error.message };
+      }
+    };
+    ${body}
+    process.stdout.write(JSON.stringify(outcomes));
+  `;
+}
+
+interface Outcome {
+  readonly result?: unknown;
+  readonly code?: string;
+  readonly syscall?: string;
+  readonly errno?: number;
+  readonly message?: string;
+}
+
+async function runSignaller(command: readonly string[], script: string): Promise<Record<string, Outcome>> {
+  const [file, ...args] = [...command, process.execPath, '-e', script];
+  const result = await runCommand(file ?? process.execPath, args);
+  assert.equal(result.code, 0, describeResult(result));
+  return JSON.parse(result.stdout) as Record<string, Outcome>;
+}
+
+describe('signalProcess delivers', () => {
+  it('through a pidfd by default, and the process receives the signal once', async (t) => {
+    const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+    assert.equal(signalProcess(targetOf(recorder.pid), SIGHUP), 'pidfd');
+    await recorder.waitForSignal('SIGHUP');
+    await assertReceivedOnly(recorder, ['SIGHUP']);
+  });
+
+  it("through kill(2) with method 'kill'", async (t) => {
+    const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+    assert.equal(signalProcess(targetOf(recorder.pid), SIGHUP, { method: 'kill' }), 'kill');
+    await recorder.waitForSignal('SIGHUP');
+    await assertReceivedOnly(recorder, ['SIGHUP']);
+  });
+
+  it("through a pidfd with method 'pidfd', a real-time signal included", async (t) => {
+    // bash runs a trap as soon as `wait` is interrupted by the signal.
+    const script = 'trap "echo got SIGRTMIN+3; kill $! 2>/dev/null; exit 0" RTMIN+3; while :; do sleep 1 & wait $!; done';
+    const child = await spawnTracked(t, 'bash', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const info = await waitFor('bash to trap SIGRTMIN+3', () => {
+      const current = readProcess(child.pid);
+      return current !== undefined && catchesSignal(current, 37) ? current : undefined;
+    });
+    assert.equal(signalProcess(info, 37, { method: 'pidfd' }), 'pidfd');
+    await waitFor('the trap to report SIGRTMIN+3', () => output === 'got SIGRTMIN+3\n');
+    assert.deepEqual(await waitForExit(child), { code: 0, signal: null });
+  });
+
+  it('closes every pidfd it opens, whether sending succeeds or is refused', async (t) => {
+    const recorder = await startSignalRecorder(t, { handle: ['SIGUSR2'] });
+    const info = targetOf(recorder.pid);
+    const before = readdirSync('/proc/self/fd').length;
+    for (let i = 0; i < 50; i++) {
+      assert.throws(() => signalProcess({ pid: info.pid, startTime: info.startTime + 1 }, SIGHUP), /ESRCH/);
+      signalProcess(info, constants.signals.SIGWINCH);
+    }
+    assert.equal(readdirSync('/proc/self/fd').length, before);
+  });
+});
+
+describe('signalProcess refuses', () => {
+  for (const method of ['pidfd', 'kill'] as const) {
+    const syscall = method === 'pidfd' ? 'pidfd_send_signal' : 'kill';
+
+    it(`a process whose start time differs (its pid was reused) and sends nothing (method ${method})`, async (t) => {
+      const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+      const info = targetOf(recorder.pid);
+      const stale: SignalTarget = { pid: info.pid, startTime: info.startTime - 1 };
+      assert.throws(
+        () => signalProcess(stale, SIGHUP, { method }),
+        (error: unknown) =>
+          assertSystemError(error, 'ESRCH', syscall, /process \d+ has exited and its pid was reused .*no signal was sent/),
+      );
+      await assertReceivedOnly(recorder, []);
+    });
+
+    it(`a zombie, whose signal would vanish (method ${method})`, async (t) => {
+      // The exec'd sleep never reaps its backgrounded child.
+      const parent = await spawnTracked(t, 'sh', ['-c', 'sleep 0 & exec sleep 100']);
+      const zombie = await waitFor('a zombie child', () =>
+        listProcesses().find((info) => info.ppid === parent.pid && info.state === 'Z'),
+      );
+      assert.throws(
+        () => signalProcess(zombie, SIGTERM, { method }),
+        (error: unknown) => assertSystemError(error, 'ESRCH', syscall, /zombie/),
+      );
+    });
+  }
+
+  it('with ESRCH a child that has exited and been reaped', async (t) => {
+    const recorder = await startSignalRecorder(t);
+    const info = targetOf(recorder.pid);
+    await recorder.stop();
+    assert.throws(
+      () => signalProcess(info, SIGHUP),
+      (error: unknown) => assertSystemError(error, 'ESRCH', 'pidfd_open'),
+    );
+    assert.throws(
+      () => signalProcess(info, SIGHUP, { method: 'kill' }),
+      (error: unknown) => assertSystemError(error, 'ESRCH', 'kill', /process \d+ has exited; no signal was sent/),
+    );
+  });
+
+  it('pids that kill(2) would read as process groups, before any syscall', () => {
+    for (const method of ['auto', 'pidfd', 'kill'] as const) {
+      for (const pid of [0, -1, 1.5, Number.NaN]) {
+        assert.throws(() => signalProcess({ pid, startTime: 1 }, SIGHUP, { method }), RangeError, `${method} ${pid}`);
+      }
+    }
+    assert.throws(() => signalProcess({ pid: process.pid, startTime: -1 }, SIGHUP), RangeError);
+  });
+
+  it('unusable signal numbers and unknown methods, before any syscall', () => {
+    const self = targetOf(process.pid);
+    for (const signo of [0, 32, 33, 65, 1.5]) {
+      assert.throws(() => signalProcess(self, signo), InvalidSignalError, String(signo));
+    }
+    const fromConfig: unknown = JSON.parse('{"method": "ptrace"}');
+    assert.throws(
+      () => signalProcess(self, SIGHUP, fromConfig as { method: 'auto' }),
+      /options.method must be 'auto', 'pidfd' or 'kill', got "ptrace"/,
+    );
+  });
+});
+
+describe('signalProcess across users and sandboxes', () => {
+  it('fails with EPERM when an unprivileged signaller (uid 65534) targets a root process, and nothing arrives', async (t) => {
+    assert.equal(process.getuid?.(), 0, 'this test needs a root-owned target and setpriv');
+    const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+    const info = targetOf(recorder.pid);
+    const root = copyPackageReadableByAll(t);
+    const target = JSON.stringify({ pid: info.pid, startTime: info.startTime });
+    const outcomes = await runSignaller(
+      NOBODY,
+      signallerScript(
+        root,
+        `attempt('uid', () => process.getuid());
+         attempt('auto', () => signalProcess(${target}, ${SIGHUP}));
+         attempt('kill', () => signalProcess(${target}, ${SIGHUP}, { method: 'kill' }));`,
+      ),
+    );
+    assert.deepEqual(outcomes['uid'], { result: 65534 });
+    assert.equal(outcomes['auto']?.code, 'EPERM', JSON.stringify(outcomes));
+    assert.equal(outcomes['auto']?.syscall, 'pidfd_send_signal');
+    assert.equal(outcomes['auto']?.errno, -constants.errno.EPERM);
+    assert.equal(outcomes['kill']?.code, 'EPERM', JSON.stringify(outcomes));
+    assert.equal(outcomes['kill']?.syscall, 'kill');
+    await assertReceivedOnly(recorder, []);
+  });
+
+  // pidfd_open fails with ENOSYS on old kernels and under seccomp profiles
+  // that predate it; some profiles answer EPERM instead.
+  for (const errnoName of ['ENOSYS', 'EPERM'] as const) {
+    it(`falls back to kill(2) when a seccomp filter makes pidfd_open fail with ${errnoName}, in 'auto' mode only`, async (t) => {
+      const denier = await buildPidfdOpenDenier(t);
+      const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+      const info = targetOf(recorder.pid);
+      const target = JSON.stringify({ pid: info.pid, startTime: info.startTime });
+      const outcomes = await runSignaller(
+        [denier, String(constants.errno[errnoName])],
+        signallerScript(
+          PACKAGE_ROOT,
+          `attempt('probe', () => native.pidfdOpen(process.pid));
+           attempt('pidfd', () => signalProcess(${target}, ${SIGHUP}, { method: 'pidfd' }));
+           attempt('auto', () => signalProcess(${target}, ${SIGHUP}, { method: 'auto' }));`,
+        ),
+      );
+      // The filter is really in force for the signaller.
+      assert.equal(outcomes['probe']?.code, errnoName, JSON.stringify(outcomes));
+      assert.equal(outcomes['probe']?.syscall, 'pidfd_open');
+      // An explicit 'pidfd' does not fall back.
+      assert.equal(outcomes['pidfd']?.code, errnoName);
+      assert.deepEqual(outcomes['auto'], { result: 'kill' });
+      await recorder.waitForSignal('SIGHUP');
+      await assertReceivedOnly(recorder, ['SIGHUP']);
+    });
+  }
+});
