@@ -30,13 +30,19 @@ export function helpText(version: string): string {
   ].join('\n');
 }
 
-/** The settings as a Markdown table: setting, environment variable, flag, default, meaning. */
+/**
+ * The settings as a Markdown table for the README (between its
+ * `<!-- settings-table -->` markers): variable, flag, default, meaning.
+ */
 export function settingsMarkdownTable(): string {
   const escape = (text: string): string => text.replaceAll('|', '\\|');
-  const rows = SETTINGS.map((spec) =>
-    `| \`${spec.env}\` | \`${flagUsage(spec)}\` | ${spec.defaultValue === undefined ? (isRequired(spec) ? 'required' : 'off') : `\`${spec.defaultValue}\``} | ${escape(spec.meaning)} |`,
-  );
-  return ['| Environment variable | Flag | Default | Meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  const rows = SETTINGS.map((spec) => {
+    const value = spec.type === 'boolean' ? '' : ` ${spec.valueName ?? 'VALUE'}`;
+    const fallback = spec.defaultValue === undefined ? '(none)' : `\`${spec.defaultValue}\``;
+    const meaning = `${isRequired(spec) ? 'Required. ' : ''}${escape(spec.meaning)}`;
+    return `| \`${spec.env}\` | \`--${spec.flag}\`${escape(value)} | ${fallback} | ${meaning} |`;
+  });
+  return ['| Variable | Flag | Default | Meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 function flagUsage(spec: SettingSpec): string {
