@@ -117,16 +117,15 @@ describe('every example Pod wires the sidecar so it can reload the app', () => {
       assert.deepEqual(capabilities['drop'], ['ALL']);
       // kill(2) needs the sender's uid to match the target's, or CAP_KILL.
       // Kubernetes gives capabilities to root only (no ambient set for other
-      // users), so it is root with KILL alone, or the app's own uid with none.
-      if (context['runAsUser'] === 0) {
-        assert.deepEqual(capabilities['add'], ['KILL'], 'a root sidecar must add KILL and nothing else');
+      // users), so it is the app's own uid with no capability, or root with
+      // KILL alone for an app whose uid differs or is not stated.
+      const appUids = apps.map((app) => (app['securityContext'] as Json | undefined)?.['runAsUser']);
+      const sameUid = context['runAsUser'] !== undefined && appUids.every((uid) => uid === context['runAsUser']);
+      if (sameUid) {
+        assert.equal(capabilities['add'], undefined, "a sidecar with the app's uid needs no capability");
       } else {
-        const appUids = apps.map((app) => (app['securityContext'] as Json | undefined)?.['runAsUser']);
-        assert.ok(
-          context['runAsUser'] !== undefined && appUids.every((uid) => uid === context['runAsUser']),
-          `a non-root sidecar must run as the app's uid, stated on both; sidecar ${String(context['runAsUser'])}, app ${appUids.join(', ')}`,
-        );
-        assert.equal(capabilities['add'], undefined, 'a sidecar with the app\'s uid needs no capability');
+        assert.equal(context['runAsUser'], 0, `the sidecar runs as uid ${String(context['runAsUser'])}, the app as ${appUids.join(', ')}: use the app's uid, or root with KILL`);
+        assert.deepEqual(capabilities['add'], ['KILL'], 'a root sidecar for another uid must add KILL and nothing else');
       }
     });
   }
