@@ -1,0 +1,126 @@
+// `npm run demo`: the sidecar at work with no Kubernetes. A sample app that
+// reloads on SIGHUP reads its configuration from a ConfigMap-style volume in
+// a temporary directory; the real `config-reloader` command watches the
+// volume; the demo then updates the volume the way the kubelet does:
+//
+//   1. v1 -> v2                         a real change: one reload
+//   2. resync with identical content    a new ..timestamp directory, same bytes: no reload
+//   3. v2 -> v3                         a real change: one reload
+//   4. fsGroup-style chmod walk         permissions only: no reload
+//
+// and checks that the app received exactly one reload per real change.
+// Exit 0 when it did, 1 otherwise.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { KubeletVolumeWriter } from './kubelet-volume-writer';
+import { PrefixedChild } from './prefixed-child';
+
+const CLI = join(__dirname, '..', 'cli', 'main.js');
+const SAMPLE_APP = join(__dirname, 'sample-app.js');
+/** Long enough for a stray reload to show up; nothing is expected to happen in it. */
+const SETTLE_MS = 600;
+/** Between steps, so a person can follow along. */
+const PAUSE_MS = 300;
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const demo = (line: string): void => say(`${'demo'.padEnd(8)}| ${line}`);
+// The date is the same on every line of a demo; the time of day is enough.
+const shortTime = (line: string): string => line.replace(/^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d\.\d+)Z /, '$1 ');
+
+interface Step {
+  readonly title: string;
+  readonly realChange: boolean;
+  run(volume: KubeletVolumeWriter): void;
+}
+
+const conf = (version: number): { 'app.conf': string } => ({ 'app.conf': `# demo app configuration\nversion=${version}\n` });
+
+const STEPS: readonly Step[] = [
+  { title: 'update 1: v1 -> v2 (a real change)', realChange: true, run: (volume) => volume.write(conf(2)) },
+  {
+    title: 'update 2: resync with identical content (new ..timestamp directory, same bytes)',
+    realChange: false,
+    run: (volume) => volume.write(conf(2)),
+  },
+  { title: 'update 3: v2 -> v3 (a real change)', realChange: true, run: (volume) => volume.write(conf(3)) },
+  {
+    title: 'update 4: fsGroup-style chmod walk (permissions only, same content)',
+    realChange: false,
+    run: (volume) => volume.chmodAll(0o640),
+  },
+];
+
+async function main(): Promise<number> {
+  const root = mkdtempSync(join(tmpdir(), 'config-reloader-demo-'));
+  const volume = new KubeletVolumeWriter(join(root, 'config'));
+  // Unique per run, so two demos at once never signal each other's app; 15 bytes at most fit in comm.
+  const appName = `demo-app-${process.pid}`.slice(0, 15);
+  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+  const children: PrefixedChild[] = [];
+  try {
+    volume.write(conf(1));
+    demo(`ConfigMap-style volume at ${volume.dir} (app.conf -> ..data/app.conf), version 1`);
+
+    const app = new PrefixedChild('app', process.execPath, [SAMPLE_APP, appName, join(volume.dir, 'app.conf')], env, say);
+    children.push(app);
+    await app.waitFor(/^app: started/);
+
+    const sidecar = new PrefixedChild(
+      'sidecar',
+      process.execPath,
+      [CLI, '--config-dir', volume.dir, '--process-name', appName, '--handler-wait', '5s'],
+      { ...env, LOG_FORMAT: 'text', LOG_LEVEL: 'info' },
+      say,
+      shortTime,
+    );
+    children.push(sidecar);
+    await sidecar.waitFor(/ INFO {2}ready /);
+
+    let realChanges = 0;
+    for (const step of STEPS) {
+      demo(step.title);
+      const reloadsBefore = app.count(/^app: reloaded/);
+      const sentBefore = sidecar.count(/ reload sent /);
+      const skippedBefore = sidecar.count(/skipped: content unchanged/);
+      step.run(volume);
+      if (step.realChange) {
+        realChanges += 1;
+        await Promise.all([app.waitFor(/^app: reloaded/, reloadsBefore + 1), sidecar.waitFor(/ reload sent /, sentBefore + 1)]);
+      } else if (step.title.includes('resync')) {
+        await sidecar.waitFor(/skipped: content unchanged/, skippedBefore + 1);
+      } else {
+        await sleep(SETTLE_MS);
+        demo('(no content changed: the sidecar had nothing to do)');
+      }
+      await sleep(PAUSE_MS);
+    }
+    await sleep(SETTLE_MS); // a late, unwanted reload would show up here
+
+    const sidecarExit = await sidecar.stop('SIGTERM');
+    await app.stop('SIGTERM');
+    const received = app.count(/^app: reloaded/);
+    const versions = app.lines.flatMap((line) => /^app: reloaded config v(\S+)/.exec(line)?.[1] ?? []);
+    const summary =
+      `${STEPS.length} updates, ${realChanges} real changes, ${received} reload${received === 1 ? '' : 's'} received by the app ` +
+      `(versions ${versions.join(', ') || 'none'})`;
+    demo(summary);
+    const ok = received === realChanges && versions.join(',') === '2,3' && sidecarExit.code === 0;
+    demo(ok ? 'ok: one reload per real change, none for the resync or the chmod walk' : `FAILED: expected ${realChanges} reloads (versions 2, 3) and a clean sidecar exit (got ${String(sidecarExit.code)})`);
+    return ok ? 0 : 1;
+  } catch (error) {
+    demo(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await Promise.all(children.map((child) => child.stop('SIGKILL')));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+void main().then((code) => {
+  process.exitCode = code;
+});
