@@ -1,0 +1,56 @@
+// The sidecar image as built from the Dockerfile: what it runs, as whom, and
+// that it needs nothing a locked-down Pod takes away.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { IMAGES, podman, podmanOk, REPO_ROOT } from './podman';
+
+const LOCKED_DOWN = ['--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--network', 'none'];
+const packageVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface ImageConfig {
+  readonly Entrypoint?: readonly string[] | null;
+  readonly Cmd?: readonly string[] | null;
+  readonly User: string;
+}
+
+test('the entrypoint is exec-form node running the CLI, as a non-root user', async (t) => {
+  const config = JSON.parse(await podmanOk(['image', 'inspect', '--format', '{{json .Config}}', IMAGES.sidecar])) as ImageConfig;
+  assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '/app/dist/lib/cli/main.js']);
+  assert.equal((config.Cmd ?? []).length, 0, `no default arguments: ${JSON.stringify(config.Cmd)}`);
+  assert.equal(config.User, '65532:65532');
+  const size = Number((await podmanOk(['image', 'inspect', '--format', '{{.Size}}', IMAGES.sidecar])).trim());
+  t.diagnostic(`uncompressed image size: ${(size / 1e6).toFixed(1)} MB`);
+});
+
+test('the image has no shell', async () => {
+  const result = await podman(['run', '--rm', '--entrypoint', '/bin/sh', IMAGES.sidecar, '-c', 'true']);
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /\/bin\/sh.*(no such file|not found)/i);
+});
+
+test('runs on a read-only root filesystem with every capability dropped and no network', async () => {
+  const result = await podman(['run', '--rm', ...LOCKED_DOWN, IMAGES.sidecar, '--version']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), packageVersion);
+});
+
+test('runs as an arbitrary uid, as OpenShift assigns them', async () => {
+  const result = await podman(['run', '--rm', ...LOCKED_DOWN, '--user', '1000770000:0', IMAGES.sidecar, '--version']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), packageVersion);
+});
+
+test('the native addon loads from the image and talks to the kernel', async () => {
+  const script = "const { Inotify } = require('/app/dist/lib/inotify.js'); const i = new Inotify(); i.watch('/app', 0x100); i.close(); console.log('inotify ok');";
+  const result = await podman(['run', '--rm', ...LOCKED_DOWN, '--entrypoint', '/usr/local/bin/node', IMAGES.sidecar, '-e', script]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), 'inotify ok');
+});
+
+test('a bad setting is one line on stderr and exit code 2', async () => {
+  const result = await podman(['run', '--rm', ...LOCKED_DOWN, '--env', 'PROCESS_NAME=nginx', IMAGES.sidecar]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^config-reloader: CONFIG_DIR .*not set.*accepted/m);
+});
