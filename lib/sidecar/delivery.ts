@@ -36,7 +36,7 @@ export interface Delivered {
 export interface DeliveryReport {
   readonly status: DeliveryStatus;
   readonly delivered: readonly Delivered[];
-  /** Why a target was not signalled: 'permission', 'handler_timeout', 'exited', 'error'. */
+  /** Why a target was not signalled: 'permission', 'handler_timeout', 'exited', 'shutdown', 'error'. */
   readonly failures: readonly string[];
 }
 
@@ -70,6 +70,10 @@ async function deliverOne(initial: ProcessInfo, options: DeliveryOptions): Promi
   if (target === 'exited') {
     log.warn('target exited before the reload', { pid: initial.pid, process: initial.comm });
     return 'exited';
+  }
+  if (target === 'aborted') {
+    log.info('reload abandoned: shutting down', { pid: initial.pid, process: initial.comm });
+    return 'shutdown';
   }
   if (target === 'timeout') {
     log.error('reload not sent', { pid: initial.pid, reason: handlerTimeoutMessage(initial, signal.name, options.handlerWaitMs) });
@@ -114,7 +118,7 @@ async function deliverOne(initial: ProcessInfo, options: DeliveryOptions): Promi
  * A process still starting up may not have installed its handler yet;
  * signalling it then would kill the app we meant to reload.
  */
-async function waitForHandler(target: ProcessInfo, options: DeliveryOptions): Promise<ProcessInfo | 'exited' | 'timeout'> {
+async function waitForHandler(target: ProcessInfo, options: DeliveryOptions): Promise<ProcessInfo | 'exited' | 'timeout' | 'aborted'> {
   const signo = options.signal.number;
   if (!defaultActionTerminates(signo)) return target;
   const deadline = performance.now() + options.handlerWaitMs;
@@ -132,7 +136,7 @@ async function waitForHandler(target: ProcessInfo, options: DeliveryOptions): Pr
     try {
       await sleep(HANDLER_POLL_MS, undefined, options.abort === undefined ? {} : { signal: options.abort });
     } catch {
-      return 'timeout';
+      return 'aborted';
     }
     const next = readProcess(current.pid);
     if (next === undefined || next.startTime !== current.startTime) return 'exited';

@@ -1,0 +1,204 @@
+// The optional HTTP endpoint, scraped with a real HTTP client (fetch): health,
+// readiness, and Prometheus metrics that follow what the reload loop does;
+// prom-client is loaded only when the endpoint is on; an address that cannot
+// be used stops the start in one line.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { KubeletVolumeWriter } from '../lib/demo/kubelet-volume-writer';
+import { fingerprint } from '../lib/sidecar/fingerprint';
+import { startHttpEndpoint } from '../lib/sidecar/http-server';
+import { describeResult, runCommand } from './helpers/child-process';
+import { NamedApp } from './helpers/named-app';
+import { CLI, SidecarProcess } from './helpers/sidecar-process';
+
+const ENV = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+
+/** A port nobody listens on right now (bound and released; the kernel does not hand it out again at once). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Prometheus text -> `name{labels}` -> value, for the samples (comments skipped). */
+function parseMetrics(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}
+
+async function scrape(base: string): Promise<Map<string, number>> {
+  const response = await fetch(`${base}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  return parseMetrics(await response.text());
+}
+
+test('the endpoint answers /healthz, /readyz by readiness, /metrics, and refuses other paths and methods', async (t) => {
+  let ready = false;
+  const endpoint = await startHttpEndpoint({ host: '127.0.0.1', port: await freePort() }, {
+    isReady: () => ready,
+    renderMetrics: async () => 'demo_metric 1\n',
+    metricsContentType: 'text/plain; version=0.0.4; charset=utf-8',
+  });
+  t.after(() => endpoint.close());
+  const base = `http://${endpoint.address}`;
+
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 200);
+  assert.equal(await health.text(), 'ok\n');
+
+  const notReady = await fetch(`${base}/readyz`);
+  assert.equal(notReady.status, 503);
+  assert.match(await notReady.text(), /^not ready/);
+  ready = true;
+  const nowReady = await fetch(`${base}/readyz`);
+  assert.equal(nowReady.status, 200);
+  await nowReady.text();
+
+  const metrics = await fetch(`${base}/metrics`);
+  assert.equal(await metrics.text(), 'demo_metric 1\n');
+
+  const missing = await fetch(`${base}/`);
+  assert.equal(missing.status, 404);
+  assert.match(await missing.text(), /\/healthz, \/readyz and \/metrics/);
+  const post = await fetch(`${base}/metrics`, { method: 'POST', body: 'x' });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  await post.text();
+  const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), '');
+});
+
+test('metrics follow the reload loop: reloads by result, changes, skips, target not found, watches, fingerprint', async (t) => {
+  const volume = new KubeletVolumeWriter(join(tempDir(t, 'http-endpoint-'), 'config'));
+  volume.write({ 'app.conf': 'v1\n' });
+  const name = `metrics-app-${process.pid}`;
+  const app = await NamedApp.start(t, name);
+  const port = await freePort();
+  const sidecar = new SidecarProcess({
+    env: { CONFIG_DIR: volume.dir, PROCESS_NAME: name, METRICS_ADDR: `127.0.0.1:${port}` },
+  });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  const base = `http://127.0.0.1:${port}`;
+
+  const ready = await fetch(`${base}/readyz`);
+  assert.equal(ready.status, 200, 'ready once the volume is watched');
+  await ready.text();
+  let samples = await scrape(base);
+  assert.equal(samples.get('config_reloader_reloads_total{result="success"}'), 0);
+  assert.equal(samples.get('config_reloader_reloads_total{result="failure"}'), 0);
+  assert.equal(samples.get('config_reloader_reloads_total{result="no_target"}'), 0);
+  assert.equal(samples.get('config_reloader_watches'), 1);
+  assert.equal(samples.get('config_reloader_ready'), 1);
+  assert.equal(samples.get(`config_reloader_config_info{fingerprint="${fingerprint([volume.dir]).digest}"}`), 1);
+  assert.ok(samples.has('process_resident_memory_bytes'), 'default process metrics are exported too');
+
+  const before = Date.now() / 1000;
+  volume.write({ 'app.conf': 'v2\n' });
+  await app.waitForSignals(1);
+  await sidecar.waitForMessage('reload sent');
+  samples = await scrape(base);
+  assert.equal(samples.get('config_reloader_reloads_total{result="success"}'), 1);
+  assert.equal(samples.get('config_reloader_changes_detected_total'), 1);
+  const last = samples.get('config_reloader_last_successful_reload_timestamp_seconds') ?? 0;
+  assert.ok(last >= before - 1 && last <= Date.now() / 1000 + 1, `last successful reload at ${last}`);
+  assert.ok((samples.get('config_reloader_watch_events_total') ?? 0) > 0);
+  const infos = [...samples.keys()].filter((key) => key.startsWith('config_reloader_config_info{'));
+  assert.deepEqual(infos, [`config_reloader_config_info{fingerprint="${fingerprint([volume.dir]).digest}"}`], 'one info series, the new fingerprint');
+
+  volume.write({ 'app.conf': 'v2\n' }); // identical content in a new ..timestamp directory
+  await sidecar.waitForMessage('skipped: content unchanged');
+  samples = await scrape(base);
+  assert.equal(samples.get('config_reloader_skipped_unchanged_total'), 1);
+  assert.equal(samples.get('config_reloader_reloads_total{result="success"}'), 1);
+
+  await app.kill();
+  volume.write({ 'app.conf': 'v3\n' });
+  await sidecar.waitForMessage('target not found');
+  samples = await scrape(base);
+  assert.equal(samples.get('config_reloader_target_not_found_total'), 1);
+  assert.equal(samples.get('config_reloader_reloads_total{result="no_target"}'), 1);
+  assert.equal(samples.get('config_reloader_changes_detected_total'), 2);
+});
+
+// Runs the real CLI in a `node -e` process that reports which prom-client
+// modules are loaded once the sidecar logs "ready", then stops it.
+const PROBE = `
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => {
+  if (String(chunk).includes(' ready ')) {
+    const loaded = Object.keys(require.cache).filter((path) => path.includes('/node_modules/prom-client/'));
+    write('PROBE ' + JSON.stringify(loaded.length) + '\\n');
+    process.kill(process.pid, 'SIGTERM');
+  }
+  return write(chunk, ...rest);
+};
+process.argv = [process.argv[0], process.env.CLI, ...process.argv.slice(1)];
+require(process.env.CLI);
+`;
+
+test('prom-client is loaded only when METRICS_ADDR is set', async (t) => {
+  const dir = tempDir(t, 'http-endpoint-footprint-');
+  const run = (metricsAddr: string | undefined) =>
+    runCommand(process.execPath, ['-e', PROBE, '--', '--config-dir', dir, '--process-name', 'nothing-here'], {
+      env: { ...ENV, CLI, LOG_FORMAT: 'text', ...(metricsAddr === undefined ? {} : { METRICS_ADDR: metricsAddr }) },
+    });
+  const without = await run(undefined);
+  assert.equal(without.code, 0, describeResult(without));
+  assert.match(without.stdout, /^PROBE 0$/m, 'no prom-client module without METRICS_ADDR');
+
+  const withMetrics = await run(`127.0.0.1:${await freePort()}`);
+  assert.equal(withMetrics.code, 0, describeResult(withMetrics));
+  const loaded = Number(/^PROBE (\d+)$/m.exec(withMetrics.stdout)?.[1]);
+  assert.ok(loaded > 0, `prom-client is loaded with METRICS_ADDR (the probe can see it)\n${describeResult(withMetrics)}`);
+});
+
+test('a busy METRICS_ADDR is one line naming the address, exit 1, nothing started', async (t) => {
+  const dir = tempDir(t, 'http-endpoint-busy-');
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const address = holder.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+
+  const result = await runCommand(process.execPath, [CLI], {
+    env: { ...ENV, CONFIG_DIR: dir, PROCESS_NAME: 'x', METRICS_ADDR: `127.0.0.1:${address.port}` },
+  });
+  assert.equal(result.code, 1, describeResult(result));
+  assert.equal(result.stdout, '', 'nothing started');
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, describeResult(result));
+  assert.match(lines[0] ?? '', new RegExp(`METRICS_ADDR 127\\.0\\.0\\.1:${address.port}: .*already in use.*EADDRINUSE`));
+});
+
+test('a METRICS_ADDR host that is not an address of this machine is a configuration error (exit 2)', async (t) => {
+  const dir = tempDir(t, 'http-endpoint-nonlocal-');
+  // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never assigned to a real interface.
+  const result = await runCommand(process.execPath, [CLI], {
+    env: { ...ENV, CONFIG_DIR: dir, PROCESS_NAME: 'x', METRICS_ADDR: '192.0.2.1:9533' },
+  });
+  assert.equal(result.code, 2, describeResult(result));
+  assert.equal(result.stdout, '', 'nothing started');
+  assert.match(result.stderr.trim(), /^config-reloader: cannot listen on METRICS_ADDR 192\.0\.2\.1:9533: .*EADDRNOTAVAIL.*$/);
+});
