@@ -5,8 +5,10 @@
       "sources": [
         "native/addon.cc",
         "native/errno_error.cc",
+        "native/inotify_events.cc",
         "native/inotify_handle.cc",
-        "native/signals.cc"
+        "native/signals.cc",
+        "native/utf8.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
@@ -24,8 +26,10 @@
           "sources!": [
             "native/addon.cc",
             "native/errno_error.cc",
+            "native/inotify_events.cc",
             "native/inotify_handle.cc",
-            "native/signals.cc"
+            "native/signals.cc",
+            "native/utf8.cc"
           ]
         }]
       ]

@@ -1,52 +1,29 @@
 #include "inotify_handle.h"
 
 #include <errno.h>
-#include <string.h>
 #include <unistd.h>
 
 #include <string>
 
 #include "errno_error.h"
+#include "inotify_events.h"
 
 namespace config_reloader {
 namespace {
 
 // Bounds the work done per wakeup so a flood of events cannot starve the
-// rest of the event loop; the poll is level-triggered and fires again.
+// rest of the event loop; the poll is level-triggered and fires again while
+// unread events remain.
 constexpr int kMaxReadsPerWakeup = 16;
-
-// File names on Linux are bytes. Names that are not UTF-8 still reach
-// JavaScript as a lossy string, plus the exact bytes so nothing is lost.
-bool IsValidUtf8(const unsigned char* s, size_t len) {
-  size_t i = 0;
-  while (i < len) {
-    unsigned char c = s[i];
-    size_t extra;
-    unsigned int min;
-    unsigned int cp;
-    if (c < 0x80) { i++; continue; }
-    if ((c & 0xE0) == 0xC0) { extra = 1; min = 0x80; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { extra = 2; min = 0x800; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { extra = 3; min = 0x10000; cp = c & 0x07; }
-    else return false;
-    if (i + extra >= len) return false;
-    for (size_t k = 1; k <= extra; k++) {
-      unsigned char cc = s[i + k];
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 void OnPollClosed(uv_handle_t* handle) {
   auto* poller = static_cast<InotifyPoller*>(handle->data);
-  // The descriptor is closed only now: libuv may still reference it until
-  // the close callback, and closing earlier could let the number be reused
-  // under a live poll handle.
+  // Closing the descriptor drops every watch of the instance; events still
+  // queued in the kernel are discarded with it. Not retried on EINTR: on
+  // Linux the descriptor is released even then, and a retry could close a
+  // number another thread has just been given.
   close(poller->fd);
+  // Tells Node that teardown may continue, when it was waiting for us.
   if (poller->cleanup_hook != nullptr) {
     napi_remove_async_cleanup_hook(poller->cleanup_hook);
   }
@@ -66,7 +43,8 @@ void BeginClose(InotifyPoller* poller) {
 
 // Runs when the environment (a Worker, or the main thread at exit) is torn
 // down with the instance still open. Asynchronous so that uv_close can finish
-// on the environment's own loop before the loop is closed.
+// on the environment's own loop before that loop is closed. If close() had
+// already begun, the pending close callback completes the hook.
 void OnEnvironmentCleanup(napi_async_cleanup_hook_handle hook, void* data) {
   BeginClose(static_cast<InotifyPoller*>(data));
 }
@@ -94,8 +72,8 @@ Napi::Function InotifyHandle::Define(Napi::Env env) {
           InstanceMethod<&InotifyHandle::AddWatch>("addWatch"),
           InstanceMethod<&InotifyHandle::RemoveWatch>("removeWatch"),
           InstanceMethod<&InotifyHandle::Close>("close"),
-          InstanceMethod<&InotifyHandle::Ref>("ref"),
-          InstanceMethod<&InotifyHandle::Unref>("unref"),
+          InstanceMethod<&InotifyHandle::RefLoop>("ref"),
+          InstanceMethod<&InotifyHandle::UnrefLoop>("unref"),
           InstanceAccessor<&InotifyHandle::GetFd>("fd"),
           InstanceAccessor<&InotifyHandle::GetClosed>("closed"),
       });
@@ -110,11 +88,15 @@ InotifyHandle::InotifyHandle(const Napi::CallbackInfo& info)
   }
   on_batch_ = Napi::Persistent(info[0].As<Napi::Function>());
 
+  // Non-blocking: the loop must never block in read(). Close-on-exec: a
+  // spawned child must not inherit (and keep alive) our watches.
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) throw ErrnoError(env, errno, "inotify_init1");
 
+  // The loop of this environment, never uv_default_loop(): in a Worker that
+  // is another thread's loop.
   uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
     close(fd);
     throw Napi::Error::New(env, "no event loop for this environment");
   }
@@ -124,17 +106,21 @@ InotifyHandle::InotifyHandle(const Napi::CallbackInfo& info)
   poller->poll.data = poller;
   int rc = uv_poll_init(loop, &poller->poll, fd);
   if (rc != 0) {
+    // uv_poll_init fails before registering the handle: nothing to uv_close.
     close(fd);
     delete poller;
     throw ErrnoError(env, -rc, "uv_poll_init");
   }
   rc = uv_poll_start(&poller->poll, UV_READABLE, OnPollEvent);
-  if (rc != 0) {
-    BeginClose(poller);
-    throw ErrnoError(env, -rc, "uv_poll_start");
+  if (rc == 0 &&
+      napi_add_async_cleanup_hook(env, OnEnvironmentCleanup, poller, &poller->cleanup_hook) != napi_ok) {
+    poller->cleanup_hook = nullptr;
+    rc = UV_ENOMEM;
   }
-  napi_add_async_cleanup_hook(env, OnEnvironmentCleanup, poller,
-                              &poller->cleanup_hook);
+  if (rc != 0) {
+    BeginClose(poller);  // owner is not set yet: only the handle goes
+    throw ErrnoError(env, -rc, rc == UV_ENOMEM ? "napi_add_async_cleanup_hook" : "uv_poll_start");
+  }
   poller->owner = this;
   poller_ = poller;
   // An open instance keeps its wrapper alive, as an open fs.watch does: the
@@ -143,6 +129,8 @@ InotifyHandle::InotifyHandle(const Napi::CallbackInfo& info)
 }
 
 InotifyHandle::~InotifyHandle() {
+  // Reached with the poller still attached only when the environment
+  // finalizes a wrapper that was never closed.
   if (poller_ != nullptr) {
     InotifyPoller* poller = poller_;
     poller_ = nullptr;
@@ -189,19 +177,18 @@ Napi::Value InotifyHandle::RemoveWatch(const Napi::CallbackInfo& info) {
 
 Napi::Value InotifyHandle::Close(const Napi::CallbackInfo& info) {
   if (poller_ != nullptr) {
-    InotifyPoller* poller = poller_;
-    BeginClose(poller);  // detaches, so poller_ is null from here on
+    BeginClose(poller_);  // detaches, so poller_ is null from here on
     Napi::ObjectWrap<InotifyHandle>::Unref();
   }
   return info.Env().Undefined();
 }
 
-Napi::Value InotifyHandle::Ref(const Napi::CallbackInfo& info) {
+Napi::Value InotifyHandle::RefLoop(const Napi::CallbackInfo& info) {
   if (poller_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&poller_->poll));
   return info.This();
 }
 
-Napi::Value InotifyHandle::Unref(const Napi::CallbackInfo& info) {
+Napi::Value InotifyHandle::UnrefLoop(const Napi::CallbackInfo& info) {
   if (poller_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&poller_->poll));
   return info.This();
 }
@@ -214,64 +201,95 @@ Napi::Value InotifyHandle::GetClosed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), poller_ == nullptr);
 }
 
+// Everything below runs inside libuv and uses the C API with every status
+// checked. node-addon-api's C++ wrappers are not safe here: when a Worker is
+// being terminated, JavaScript can no longer run, each N-API call fails, and
+// even constructing the Napi::Error that reports the failure aborts the
+// process; a C++ exception unwinding into libuv would abort it too.
 void InotifyHandle::Drain(int status) {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
+  napi_env env = Env();
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+
+  napi_value null;
+  napi_get_null(env, &null);
 
   if (status < 0) {
-    Deliver(ErrnoError(env, -status, "uv_poll").Value(), env.Null());
+    // libuv has already stopped the poll; the instance cannot recover.
+    napi_value error;
+    if (ErrnoErrorValue(env, -status, "uv_poll", nullptr, &error) != napi_ok ||
+        !Deliver(env, error, null)) {
+      if (!SurfaceFailure(env)) Quiesce();
+    }
+    napi_close_handle_scope(env, scope);
     return;
   }
 
-  Napi::Array batch = Napi::Array::New(env);
-  uint32_t count = 0;
+  EventBatchBuilder builder;
+  bool ok = builder.Begin(env) == napi_ok;
   int read_error = 0;
-  for (int reads = 0; reads < kMaxReadsPerWakeup && poller_ != nullptr;) {
+  for (int reads = 0; ok && reads < kMaxReadsPerWakeup && poller_ != nullptr;) {
     ssize_t n = read(poller_->fd, poller_->buffer, InotifyPoller::kBufferSize);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN) read_error = errno;
       break;
     }
+    if (n == 0) break;
     reads++;
-    const char* cursor = poller_->buffer;
-    const char* end = cursor + n;
-    while (cursor < end) {
-      const auto* event = reinterpret_cast<const struct inotify_event*>(cursor);
-      Napi::Object item = Napi::Object::New(env);
-      item.Set("wd", Napi::Number::New(env, event->wd));
-      item.Set("mask", Napi::Number::New(env, event->mask));
-      item.Set("cookie", Napi::Number::New(env, event->cookie));
-      if (event->len > 0) {
-        // The kernel pads the name with NULs up to `len`.
-        size_t length = strnlen(event->name, event->len);
-        item.Set("name", Napi::String::New(env, event->name, length));
-        if (!IsValidUtf8(reinterpret_cast<const unsigned char*>(event->name), length)) {
-          item.Set("raw", Napi::Buffer<char>::Copy(env, event->name, length));
-        }
-      }
-      batch.Set(count++, item);
-      cursor += sizeof(struct inotify_event) + event->len;
+    ok = builder.Append(poller_->buffer, static_cast<size_t>(n)) == napi_ok;
+  }
+  if (!ok) {
+    // Only when JavaScript cannot run: the events are dropped with the environment.
+    if (!SurfaceFailure(env)) Quiesce();
+  } else if (builder.count() > 0 && !Deliver(env, null, builder.batch())) {
+    Quiesce();
+  } else if (read_error != 0 && poller_ != nullptr) {
+    // No read error is expected on an inotify descriptor; one that happens
+    // would recur on every wakeup, so stop reading rather than spin.
+    Quiesce();
+    napi_value error;
+    if (ErrnoErrorValue(env, read_error, "read", nullptr, &error) != napi_ok ||
+        !Deliver(env, error, null)) {
+      SurfaceFailure(env);
     }
   }
-
-  if (count > 0) Deliver(env.Null(), batch);
-  if (read_error != 0 && poller_ != nullptr) {
-    Deliver(ErrnoError(env, read_error, "read").Value(), env.Null());
-  }
+  napi_close_handle_scope(env, scope);
 }
 
-void InotifyHandle::Deliver(Napi::Value error, Napi::Value events) {
-  Napi::Env env = Env();
-  try {
-    // MakeCallback opens a callback scope, so promises resolved by the
-    // consumer settle before control returns to libuv.
-    on_batch_.MakeCallback(Value(), {error, events}, async_context_);
-  } catch (const Napi::Error& thrown) {
-    // An exception from the consumer must surface as an uncaught exception,
-    // exactly as one thrown from an fs.watch listener would.
-    napi_fatal_exception(env, thrown.Value());
+bool InotifyHandle::Deliver(napi_env env, napi_value error, napi_value events) {
+  napi_ref self_ref = *this;
+  napi_ref callback_ref = on_batch_;
+  napi_value self;
+  napi_value callback;
+  if (napi_get_reference_value(env, self_ref, &self) != napi_ok || self == nullptr ||
+      napi_get_reference_value(env, callback_ref, &callback) != napi_ok || callback == nullptr) {
+    return false;
   }
+  napi_value argv[2] = {error, events};
+  napi_value result;
+  // napi_make_callback opens a callback scope: when the consumer returns,
+  // process.nextTick callbacks and promise reactions run, so `for await`
+  // loops see the events now rather than on some later tick.
+  if (napi_make_callback(env, async_context_, self, callback, 2, argv, &result) == napi_ok) {
+    return true;
+  }
+  return SurfaceFailure(env);
+}
+
+bool InotifyHandle::SurfaceFailure(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return false;
+  napi_value exception;
+  if (napi_get_and_clear_last_exception(env, &exception) != napi_ok) return false;
+  // Refuses (and we ignore it) once the environment is stopping, when there
+  // is nobody left to tell.
+  napi_fatal_exception(env, exception);
+  return true;
+}
+
+void InotifyHandle::Quiesce() {
+  if (poller_ != nullptr) uv_poll_stop(&poller_->poll);
 }
 
 }  // namespace config_reloader

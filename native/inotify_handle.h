@@ -1,6 +1,17 @@
 // One inotify instance bound to the event loop of the environment (main
 // thread or Worker) that created it. Policy lives in lib/inotify.ts; this
 // class only moves bytes between the kernel and JavaScript.
+//
+// Lifetime, because three parties can end it:
+// - JavaScript calls close(): the poll handle stops and closes, and the
+//   descriptor is closed in libuv's close callback, never earlier (libuv may
+//   still reference it, and a reused number would alias a live handle).
+// - The environment is torn down with the instance open (a Worker exits or is
+//   terminated, or the main thread finishes with an unref'd instance): an
+//   async cleanup hook does the same close and tells Node when it is done, so
+//   the loop is not destroyed under a live handle.
+// - The garbage collector: an open instance holds a strong reference to its
+//   wrapper, so only a closed (or torn-down) instance can be collected.
 #pragma once
 
 #include <napi.h>
@@ -15,8 +26,9 @@ class InotifyHandle;
 // handle until its close callback runs, so it cannot be a member of an
 // object the garbage collector may free first.
 struct InotifyPoller {
-  // A read returns whole events only, and an event carries at most
-  // NAME_MAX + 1 name bytes; 64 KiB holds thousands of events per syscall.
+  // read(2) returns whole events only, and fails with EINVAL when the buffer
+  // cannot hold the next one, which needs sizeof(struct inotify_event) +
+  // NAME_MAX + 1 bytes. 64 KiB holds hundreds to thousands of events per call.
   static constexpr size_t kBufferSize = 64 * 1024;
 
   uv_poll_t poll;
@@ -24,6 +36,7 @@ struct InotifyPoller {
   bool closing = false;
   InotifyHandle* owner = nullptr;
   napi_async_cleanup_hook_handle cleanup_hook = nullptr;
+  // The records are cast in place, so the buffer must be aligned for them.
   alignas(struct inotify_event) char buffer[kBufferSize];
 };
 
@@ -35,22 +48,31 @@ class InotifyHandle : public Napi::ObjectWrap<InotifyHandle> {
   explicit InotifyHandle(const Napi::CallbackInfo& info);
   ~InotifyHandle() override;
 
-  // Called from the poll callback when the descriptor is readable.
+  // Called from the poll callback when the descriptor is readable. Never
+  // throws: it runs inside libuv.
   void Drain(int status);
-  // Called when the poller is going away underneath us (environment teardown).
+  // Called when the poller is going away underneath us (close or teardown).
   void Detach();
 
  private:
   Napi::Value AddWatch(const Napi::CallbackInfo& info);
   Napi::Value RemoveWatch(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
-  Napi::Value Ref(const Napi::CallbackInfo& info);
-  Napi::Value Unref(const Napi::CallbackInfo& info);
+  Napi::Value RefLoop(const Napi::CallbackInfo& info);
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info);
   Napi::Value GetFd(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
 
   InotifyPoller* RequireOpen(Napi::Env env, const char* syscall);
-  void Deliver(Napi::Value error, Napi::Value events);
+  // Calls onBatch(error, events). False when JavaScript can no longer run.
+  bool Deliver(napi_env env, napi_value error, napi_value events);
+  // After a failed N-API call in Drain: a pending JavaScript exception (the
+  // consumer threw) becomes an uncaught exception, as one thrown from an
+  // fs.watch listener does. False when there is none, which means the
+  // environment is shutting down and JavaScript can no longer run.
+  bool SurfaceFailure(napi_env env);
+  // Stops reading for good: nothing is left to receive events.
+  void Quiesce();
 
   InotifyPoller* poller_ = nullptr;
   Napi::FunctionReference on_batch_;
