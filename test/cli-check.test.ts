@@ -70,7 +70,7 @@ test('check with --log-format json prints one JSON report', async (t) => {
     [dirs.volume, 'kubelet volume', 1],
     [dirs.plain, 'plain directory', 2],
   ]);
-  assert.deepEqual(report.targets.map((target) => [target.pid, target.catches, target.permitted]), [[app.pid, true, true]]);
+  assert.deepEqual(report.targets.map((target) => [target.pid, target.catches, target.permitted, target.problem]), [[app.pid, true, true, null]]);
   assert.deepEqual(report.problems, []);
 });
 

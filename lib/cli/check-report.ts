@@ -33,8 +33,8 @@ export interface TargetReport {
   readonly ignores: boolean;
   /** kill(2) would allow it: same uid, or CAP_KILL. */
   readonly permitted: boolean;
-  /** Why a reload would not work for this target; undefined when it would. */
-  readonly problem: string | undefined;
+  /** Why a reload would not work for this target; null when it would (null, not absent, in the JSON report). */
+  readonly problem: string | null;
 }
 
 export interface CheckReport {
@@ -82,7 +82,7 @@ export function inspectTargets(
   return {
     targets: reports,
     workers: workers.map((info) => ({ pid: info.pid, comm: info.comm })),
-    problems: reports.flatMap((report) => (report.problem === undefined ? [] : [report.problem])),
+    problems: reports.flatMap((report) => (report.problem === null ? [] : [report.problem])),
   };
 }
 
@@ -93,7 +93,7 @@ function inspectTarget(config: Config, target: ProcessInfo, identity: Identity):
   // kill(2) compares our real or effective uid with the target's real (or
   // saved) uid; CAP_KILL bypasses the check. /proc gives the real uid.
   const permitted = identity.haveCapKill || identity.uid === target.uid || identity.euid === target.uid;
-  let problem: string | undefined;
+  let problem: string | null = null;
   if (!permitted) {
     problem = `likely to fail: ${permissionMessage({ target, signalName: signal.name, ourUid: identity.uid, haveCapKill: identity.haveCapKill })}`;
   } else if (ignores) {

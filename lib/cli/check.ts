@@ -37,7 +37,7 @@ export function formatReport(report: CheckReport, config: Config): string {
     lines.push(
       `  pid ${target.pid} ${target.comm} (answers to ${target.names.join(', ')}), uid ${target.uid}: ` +
         `catches ${report.signal} ${yesNo(target.catches)}, ignores it ${yesNo(target.ignores)}, ` +
-        `may signal ${yesNo(target.permitted)} -> ${target.problem === undefined ? 'ok' : 'PROBLEM'}`,
+        `may signal ${yesNo(target.permitted)} -> ${target.problem === null ? 'ok' : 'PROBLEM'}`,
     );
   }
   if (report.workers.length > 0) {

@@ -45,7 +45,8 @@ function jsonLine(time: string, level: LogLevel, message: string, fields: Fields
 function textLine(time: string, level: LogLevel, message: string, fields: Fields): string {
   const parts = [time, level.toUpperCase().padEnd(5), message];
   for (const [key, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
+    // An empty list says nothing a reader needs (added=[] removed=[]); JSON keeps it for queries.
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
     parts.push(`${key}=${textValue(value)}`);
   }
   return `${parts.join(' ')}\n`;
