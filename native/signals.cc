@@ -5,6 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <string>
+
 #include "errno_error.h"
 
 // glibc before 2.36 has no wrappers and older headers lack the numbers. Both
@@ -20,25 +22,48 @@
 namespace config_reloader {
 namespace {
 
+// An integer in [min, max]; anything else (NaN, 1.5, a string) is rejected
+// rather than truncated, because a truncated pid can be 0.
 int32_t IntArgument(const Napi::CallbackInfo& info, size_t index,
-                    const char* what) {
-  if (info.Length() <= index || !info[index].IsNumber()) {
-    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+                    const char* what, int64_t min, int64_t max) {
+  if (info.Length() > index && info[index].IsNumber()) {
+    double value = info[index].As<Napi::Number>().DoubleValue();
+    if (value >= static_cast<double>(min) && value <= static_cast<double>(max) &&
+        value == static_cast<double>(static_cast<int64_t>(value))) {
+      return static_cast<int32_t>(value);
+    }
   }
-  return info[index].As<Napi::Number>().Int32Value();
+  // Node's own code for this mistake, so callers can tell it from a failed syscall.
+  Napi::Error error = Napi::RangeError::New(
+      info.Env(), std::string("The value of \"") + what + "\" must be an integer from " +
+                      std::to_string(min) + " to " + std::to_string(max));
+  error.Set("code", Napi::String::New(info.Env(), "ERR_OUT_OF_RANGE"));
+  throw error;
+}
+
+// kill(0, sig) signals our own process group and kill(-1, sig) every process
+// we may signal: never what a caller computing a pid meant, so only a
+// positive pid is accepted.
+pid_t PidArgument(const Napi::CallbackInfo& info, size_t index) {
+  return IntArgument(info, index, "pid", 1, INT32_MAX);
+}
+
+// 0 probes for existence and permission without sending anything.
+int SignalArgument(const Napi::CallbackInfo& info, size_t index) {
+  return IntArgument(info, index, "signal", 0, SIGRTMAX);
 }
 
 }  // namespace
 
 Napi::Value Kill(const Napi::CallbackInfo& info) {
-  pid_t pid = IntArgument(info, 0, "pid");
-  int sig = IntArgument(info, 1, "signal");
+  pid_t pid = PidArgument(info, 0);
+  int sig = SignalArgument(info, 1);
   if (kill(pid, sig) < 0) throw ErrnoError(info.Env(), errno, "kill");
   return info.Env().Undefined();
 }
 
 Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
-  pid_t pid = IntArgument(info, 0, "pid");
+  pid_t pid = PidArgument(info, 0);
   // No PIDFD_NONBLOCK: the descriptor is only used to address the process.
   long fd = syscall(SYS_pidfd_open, pid, 0);
   if (fd < 0) throw ErrnoError(info.Env(), errno, "pidfd_open");
@@ -47,8 +72,8 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
-  int fd = IntArgument(info, 0, "pidfd");
-  int sig = IntArgument(info, 1, "signal");
+  int fd = IntArgument(info, 0, "pidfd", 0, INT32_MAX);
+  int sig = SignalArgument(info, 1);
   if (syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) < 0) {
     throw ErrnoError(info.Env(), errno, "pidfd_send_signal");
   }
@@ -56,7 +81,7 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
-  int fd = IntArgument(info, 0, "fd");
+  int fd = IntArgument(info, 0, "fd", 0, INT32_MAX);
   if (close(fd) < 0) throw ErrnoError(info.Env(), errno, "close");
   return info.Env().Undefined();
 }
