@@ -47,7 +47,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   {
     key: 'logFormat', env: 'LOG_FORMAT', flag: 'log-format', type: 'string', defaultValue: 'text', valueName: 'FORMAT',
-    meaning: 'Log format: text or json.',
+    meaning: 'Log format: text or json. `check` prints its report in the same format.',
   },
   {
     key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', type: 'string', defaultValue: 'info', valueName: 'LEVEL',
