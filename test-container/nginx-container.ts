@@ -4,8 +4,7 @@
 //   signal 1 (SIGHUP) received from 42, reconfiguring   <- the master
 //   signal 1 (SIGHUP) received from 42, ignoring        <- a worker
 import { createServer } from 'node:net';
-import { waitFor } from '../test/helpers/wait-for';
-import { containerName, type Defer, IMAGES, podman, podmanOk } from './podman';
+import { type Defer, IMAGES, startApp } from './podman';
 
 export interface NginxSignal {
   readonly signal: string;
@@ -43,19 +42,18 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts nginx with `configDir` as /etc/nginx/conf.d (read-only, as a
- * ConfigMap volume is) and waits until its workers run. With `port`, the
- * container uses the host network so the test can fetch from it.
+ * Starts nginx with `configDir` as /etc/nginx/conf.d and waits until its
+ * workers run. With `port`, the container uses the host network so the test
+ * can fetch from it.
  */
 export async function startNginx(defer: Defer, configDir: string, port?: number): Promise<NginxContainer> {
-  const name = containerName(defer, 'nginx');
-  const network = port === undefined ? ['--network', 'none'] : ['--network', 'host'];
-  await podmanOk(['run', '--detach', '--name', name, ...network, '--volume', `${configDir}:/etc/nginx/conf.d:ro`, IMAGES.nginx]);
-  const log = async (): Promise<string> => {
-    // nginx logs to stderr, which `podman logs` replays on its own stderr.
-    const result = await podman(['logs', name]);
-    return result.stdout + result.stderr;
-  };
-  await waitFor(`nginx in ${name} to start its workers`, async () => /start worker process/.test(await log()), { timeoutMs: 20_000, intervalMs: 50 });
-  return { name, port, log, signals: async () => parseNginxSignals(await log()) };
+  const app = await startApp(defer, {
+    image: IMAGES.nginx,
+    role: 'nginx',
+    volume: configDir,
+    mountPath: '/etc/nginx/conf.d',
+    hostNetwork: port !== undefined,
+    ready: /start worker process/,
+  });
+  return { ...app, port, signals: async () => parseNginxSignals(await app.log()) };
 }

@@ -5,7 +5,7 @@
 // KILL. nginx's own log is the witness: it names each signal, its sender and
 // whether the master reconfigured or a worker ignored it.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,34 +13,12 @@ import { AtomicWriter } from '../test/helpers/atomic-writer';
 import { waitFor } from '../test/helpers/wait-for';
 import { freePort, type NginxContainer, startNginx } from './nginx-container';
 import { AttachedContainer, containerName, Deferred, hostPid, IMAGES } from './podman';
+import { fetchLocal, namespacePid, rssMiB } from './probes';
 
 const UPDATES = 4;
 
 function siteConfig(port: number, version: number): string {
   return `server {\n  listen 127.0.0.1:${port};\n  location / {\n    default_type text/plain;\n    return 200 "v${version}\\n";\n  }\n}\n`;
-}
-
-async function served(port: number, path = '/'): Promise<{ status: number; body: string } | undefined> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: response.status, body: await response.text() };
-  } catch {
-    return undefined; // not listening yet, or a worker between generations
-  }
-}
-
-/** The pid a host process has in the innermost PID namespace it belongs to (the last NSpid field). */
-function namespacePid(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('NSpid:'));
-  const fields = (line ?? '').split(/\s+/).filter((field) => /^\d+$/.test(field));
-  const last = fields[fields.length - 1];
-  if (last === undefined) throw new Error(`no NSpid line for pid ${pid}`);
-  return Number(last);
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
-  return Number((line ?? '').replace(/\D+/g, '')) / 1024;
 }
 
 describe('nginx reloaded by the sidecar image through a kubelet-style volume', () => {
@@ -65,7 +43,7 @@ describe('nginx reloaded by the sidecar image through a kubelet-style volume', (
     await writer.write({ 'site.conf': { data: siteConfig(port, 1), mode: 0o644 } });
 
     nginx = await startNginx(deferred.add, volume, port);
-    await waitFor('nginx to serve v1', async () => (await served(port))?.body === 'v1\n', { timeoutMs: 20_000, intervalMs: 50 });
+    await waitFor('nginx to serve v1', async () => (await fetchLocal(port))?.body === 'v1\n', { timeoutMs: 20_000, intervalMs: 50 });
 
     const name = containerName(deferred.add, 'sidecar');
     sidecar = new AttachedContainer(name, [
@@ -91,7 +69,7 @@ describe('nginx reloaded by the sidecar image through a kubelet-style volume', (
   });
 
   test('the health endpoint answers from the read-only container', async () => {
-    const ready = await waitFor('/readyz to answer', async () => served(metricsPort, '/readyz'), { timeoutMs: 10_000, intervalMs: 50 });
+    const ready = await waitFor('/readyz to answer', async () => fetchLocal(metricsPort, '/readyz'), { timeoutMs: 10_000, intervalMs: 50 });
     assert.equal(ready.status, 200, ready.body);
   });
 
@@ -99,7 +77,7 @@ describe('nginx reloaded by the sidecar image through a kubelet-style volume', (
     for (let version = 2; version <= UPDATES + 1; version++) {
       const result = await writer.write({ 'site.conf': { data: siteConfig(port, version), mode: 0o644 } });
       assert.equal(result.changed, true);
-      await waitFor(`nginx to serve v${version}`, async () => (await served(port))?.body === `v${version}\n`, { timeoutMs: 20_000, intervalMs: 50 });
+      await waitFor(`nginx to serve v${version}`, async () => (await fetchLocal(port))?.body === `v${version}\n`, { timeoutMs: 20_000, intervalMs: 50 });
       await sidecar.waitForMessage('reload sent', version - 1);
       // A second reload for an earlier update would show here, as the
       // sidecar handles changes in order.
@@ -116,7 +94,7 @@ describe('nginx reloaded by the sidecar image through a kubelet-style volume', (
     // A real update after it: its reload comes after any the resync caused.
     const version = UPDATES + 2;
     await writer.write({ 'site.conf': { data: siteConfig(port, version), mode: 0o644 } });
-    await waitFor(`nginx to serve v${version}`, async () => (await served(port))?.body === `v${version}\n`, { timeoutMs: 20_000, intervalMs: 50 });
+    await waitFor(`nginx to serve v${version}`, async () => (await fetchLocal(port))?.body === `v${version}\n`, { timeoutMs: 20_000, intervalMs: 50 });
     await sidecar.waitForMessage('reload sent', UPDATES + 1);
     assert.equal((await nginx.signals()).length, before + 1, await nginx.log());
   });

@@ -13,6 +13,7 @@ export const REPO_ROOT = join(__dirname, '..', '..');
 export const IMAGES = {
   sidecar: process.env['SIDECAR_IMAGE'] ?? 'localhost/config-reloader:test',
   nginx: process.env['NGINX_IMAGE'] ?? 'localhost/config-reloader-test/nginx:bookworm',
+  haproxy: process.env['HAPROXY_IMAGE'] ?? 'localhost/config-reloader-test/haproxy:bookworm',
   debian: process.env['DEBIAN_IMAGE'] ?? 'localhost/config-reloader-test/debian:bookworm-minbase',
 } as const;
 
@@ -76,6 +77,42 @@ export function containerName(defer: Defer, role: string): string {
 /** The host pid of a running container's first process. */
 export async function hostPid(name: string): Promise<number> {
   return Number((await podmanOk(['inspect', '--format', '{{.State.Pid}}', name])).trim());
+}
+
+export interface AppContainer {
+  readonly name: string;
+  /** Everything the app printed, stdout and stderr. */
+  log(): Promise<string>;
+}
+
+export interface AppOptions {
+  readonly image: string;
+  readonly role: string;
+  /** Host directory mounted read-only at `mountPath`, as a ConfigMap volume is. */
+  readonly volume: string;
+  readonly mountPath: string;
+  /** Host network (so the test can fetch from 127.0.0.1), or none. */
+  readonly hostNetwork: boolean;
+  /** Printed by the app once it serves. */
+  readonly ready: RegExp;
+}
+
+/** Starts an app container detached and waits until its log shows it ready. */
+export async function startApp(defer: Defer, options: AppOptions): Promise<AppContainer> {
+  const name = containerName(defer, options.role);
+  await podmanOk([
+    'run', '--detach', '--name', name, '--network', options.hostNetwork ? 'host' : 'none',
+    '--volume', `${options.volume}:${options.mountPath}:ro`, options.image,
+  ]);
+  const log = async (): Promise<string> => {
+    const result = await podman(['logs', name]);
+    return result.stdout + result.stderr;
+  };
+  await waitFor(`${options.role} in ${name} to log ${String(options.ready)}`, async () => options.ready.test(await log()), {
+    timeoutMs: 20_000,
+    intervalMs: 50,
+  });
+  return { name, log };
 }
 
 /**

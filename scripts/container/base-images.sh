@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the local base images the container tests use in place of registry
-# images (these machines cannot pull): a debootstrapped Debian bookworm, a
-# stand-in for node:20-bookworm and an nginx app image. Each is rebuilt only
-# when what defines it changed, so a second run takes seconds.
+# Builds the local images the container tests use in place of registry images
+# (these machines cannot pull): a debootstrapped Debian bookworm, a stand-in
+# for node:20-bookworm, and the nginx and HAProxy app images. Each is rebuilt
+# only when what defines it changed, so a second run takes seconds.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -57,21 +57,26 @@ build_node_standin() {
     -f "$CONTAINER_SCRIPTS/node-standin.Containerfile" -t "$NODE_IMAGE" "$context" >/dev/null
 }
 
-build_nginx() {
+# An app image from one Containerfile and the files beside it in this folder.
+build_app() {
+  local image="$1" containerfile="$2"
+  shift 2
+  local inputs=("$CONTAINER_SCRIPTS/$containerfile")
+  for file in "$@"; do inputs+=("$CONTAINER_SCRIPTS/$file"); done
   local digest
-  digest="$( { inputs_digest "$CONTAINER_SCRIPTS/nginx.Containerfile" "$CONTAINER_SCRIPTS/nginx.conf";
-               image_label "$DEBIAN_IMAGE" config-reloader-test.inputs; } | sha256sum | cut -c1-16)"
-  [ "$(image_label "$NGINX_IMAGE" config-reloader-test.inputs)" = "$digest" ] && return 0
-  log "building $NGINX_IMAGE"
+  digest="$( { inputs_digest "${inputs[@]}"; image_label "$DEBIAN_IMAGE" config-reloader-test.inputs; } | sha256sum | cut -c1-16)"
+  [ "$(image_label "$image" config-reloader-test.inputs)" = "$digest" ] && return 0
+  log "building $image"
   local context
   context="$(mktemp -d)"
   trap 'rm -rf "$context"' RETURN
-  cp "$CONTAINER_SCRIPTS/nginx.conf" "$context/"
+  for file in "$@"; do cp "$CONTAINER_SCRIPTS/$file" "$context/"; done
   podman build --quiet --network host --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" \
     --label "config-reloader-test.inputs=$digest" \
-    -f "$CONTAINER_SCRIPTS/nginx.Containerfile" -t "$NGINX_IMAGE" "$context" >/dev/null
+    -f "$CONTAINER_SCRIPTS/$containerfile" -t "$image" "$context" >/dev/null
 }
 
 build_debian
 build_node_standin
-build_nginx
+build_app "$NGINX_IMAGE" nginx.Containerfile nginx.conf
+build_app "$HAPROXY_IMAGE" haproxy.Containerfile

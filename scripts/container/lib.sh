@@ -10,6 +10,7 @@ CACHE_DIR="${CONFIG_RELOADER_TEST_CACHE:-/var/cache/config-reloader-test}"
 DEBIAN_IMAGE=localhost/config-reloader-test/debian:bookworm-minbase
 NODE_IMAGE=localhost/config-reloader-test/node:20-bookworm
 NGINX_IMAGE=localhost/config-reloader-test/nginx:bookworm
+HAPROXY_IMAGE=localhost/config-reloader-test/haproxy:bookworm
 SIDECAR_IMAGE=localhost/config-reloader:test
 
 log() { printf '[container] %s\n' "$*" >&2; }
