@@ -33,29 +33,6 @@ export function readSysctl(name: string): string {
   }
 }
 
-/**
- * Rewrites the message of an inotify limit error to name the limit, its
- * current value and the fix; code, errno, syscall and path stay as they were.
- */
-export function explainInotifyError(error: unknown): unknown {
-  if (!isSystemError(error)) return error;
-  if (error.code === 'ENOSPC' && error.syscall === 'inotify_add_watch') {
-    const limit = readSysctl('fs.inotify.max_user_watches');
-    error.message =
-      `ENOSPC: inotify watch limit reached while watching '${error.path ?? '?'}': ` +
-      `fs.inotify.max_user_watches is ${limit} for this user, across all processes. ` +
-      `Raise it on the node (sysctl -w fs.inotify.max_user_watches=<more>) or watch fewer directories.`;
-  } else if (error.code === 'EMFILE' && error.syscall === 'inotify_init1') {
-    const limit = readSysctl('fs.inotify.max_user_instances');
-    error.message =
-      `EMFILE: cannot create an inotify instance: either fs.inotify.max_user_instances ` +
-      `(${limit}, per user, across all processes) is used up, or this process hit its ` +
-      `open-file limit (ulimit -n). Raise the sysctl on the node ` +
-      `(sysctl -w fs.inotify.max_user_instances=<more>) or close unused instances.`;
-  }
-  return error;
-}
-
 /** A configuration value that cannot be accepted. The message names the setting, the value and what is accepted. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

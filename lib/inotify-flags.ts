@@ -95,8 +95,9 @@ const KIND_BITS: ReadonlyArray<readonly [number, InotifyEventKind]> = [
 ];
 
 /**
- * Every kind whose bit is set. The kernel sets one event bit per event, except
- * that IN_UNMOUNT arrives together with IN_IGNORED's retirement.
+ * Every kind whose bit is set, overflow first. The kernel sets one event bit
+ * per event (plus IN_ISDIR, which is not a kind); IN_UNMOUNT and the
+ * IN_IGNORED that retires the watch arrive as two separate events.
  */
 export function decodeKinds(mask: number): InotifyEventKind[] {
   const kinds: InotifyEventKind[] = [];

@@ -3,21 +3,24 @@
 // Kernel behaviour that shapes this API (inotify(7)):
 // - Watches are per inode, not per path. Adding a second path to an inode this
 //   instance already watches returns the same wd and, without IN_MASK_ADD,
-//   replaces its mask. Both paths then name one Watch.
+//   replaces its mask. Both paths then name one Watch; event paths are joined
+//   to the path it was first added with.
 // - A wd stays valid until IN_IGNORED arrives, even after inotify_rm_watch:
 //   events queued before the removal still carry it. The registry retires a
 //   wd only on IN_IGNORED, so late events are attributed correctly and a
 //   reused number never inherits a stale watch.
-// - When the kernel queue (fs.inotify.max_queued_events) fills, events are
-//   dropped and a single IN_Q_OVERFLOW with wd -1 is queued. It always
-//   reaches every consumer: after it, only a rescan tells the truth.
+// - When the kernel queue (fs.inotify.max_queued_events, 16384 by default)
+//   fills, further events are dropped and a single IN_Q_OVERFLOW with wd -1 is
+//   queued. It always reaches every consumer: after it, only a rescan tells
+//   the truth.
 // - Watches are not recursive, and a watch on a symlink follows it unless
-//   IN_DONT_FOLLOW is given.
+//   IN_DONT_FOLLOW is given. IN_DELETE_SELF for a file comes only once its
+//   last link is gone and its last descriptor closed.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 
-import { explainInotifyError } from './errors';
-import { decodeKinds, IN_IGNORED, IN_ISDIR, IN_Q_OVERFLOW, type InotifyEventKind } from './inotify-flags';
+import { closedError, explainInotifyError } from './inotify-errors';
+import { decodeKinds, IN_IGNORED, IN_ISDIR, IN_MASK_ADD, IN_Q_OVERFLOW, type InotifyEventKind } from './inotify-flags';
 import { native, type NativeInotifyHandle, type RawInotifyEvent } from './native';
 
 /** A watch established by {@link Inotify.watch}. */
@@ -25,9 +28,14 @@ export interface Watch {
   readonly wd: number;
   /** The path it was first added with (lossy when given as non-UTF-8 bytes). */
   readonly path: string;
-  /** The mask most recently requested for it. */
+  /** Every path it was added under: one inode can be reached by several. */
+  readonly paths: ReadonlySet<string>;
+  /**
+   * The mask in force: the one most recently requested, or with IN_MASK_ADD
+   * that one ORed into the previous mask, as the kernel does.
+   */
   readonly mask: number;
-  /** False once IN_IGNORED has retired it. */
+  /** False once IN_IGNORED has retired it (or the instance closed). */
   readonly active: boolean;
 }
 
@@ -43,7 +51,7 @@ export interface InotifyEvent {
   readonly isDir: boolean;
   /** The entry's name inside the watched directory; undefined for events on the watch itself. */
   readonly name: string | undefined;
-  /** The exact name bytes when they are not valid UTF-8. */
+  /** The exact name bytes when they are not valid UTF-8 (`name` then holds U+FFFD for each bad byte). */
   readonly rawName: Buffer | undefined;
   /** The watch the event belongs to; undefined for overflow (wd -1). */
   readonly watch: Watch | undefined;
@@ -90,12 +98,22 @@ class WatchRecord implements Watch {
 
 const DEFAULT_CAPACITY = 16384;
 
+/**
+ * One inotify instance (one descriptor, its own kernel queue).
+ *
+ * Events: `batch` (every event of one read, in order), then `event` for each,
+ * then `overflow` for an IN_Q_OVERFLOW; `error` when reading fails; `close`.
+ * A listener that throws does not keep the other listeners or the rest of the
+ * batch from their events; its exception surfaces as an uncaught exception
+ * once the batch is delivered, as one from an fs.watch listener would.
+ */
 export class Inotify extends EventEmitter<InotifyEvents> {
   readonly #handle: NativeInotifyHandle;
   readonly #byWd = new Map<number, WatchRecord>();
   readonly #byPath = new Map<string, WatchRecord>();
   #closed = false;
 
+  /** Throws EMFILE with the limit that was hit (instances per user, or descriptors per process). */
   constructor(options: InotifyOptions = {}) {
     super();
     try {
@@ -121,24 +139,35 @@ export class Inotify extends EventEmitter<InotifyEvents> {
   }
 
   /**
-   * Adds a watch (inotify_add_watch). Throws a system error: ENOENT, ENOTDIR
-   * (with IN_ONLYDIR), EACCES, EEXIST (with IN_MASK_CREATE), or ENOSPC with a
-   * message naming fs.inotify.max_user_watches and its value.
+   * Adds a watch (inotify_add_watch), or returns the existing Watch when this
+   * instance already watches the inode. Throws a system error: ENOENT,
+   * EACCES, ENOTDIR (also with IN_ONLYDIR on a non-directory), EEXIST (with
+   * IN_MASK_CREATE on a watched inode), EINVAL (no event bit in `mask`),
+   * EBADF once closed, or ENOSPC with a message naming
+   * fs.inotify.max_user_watches and its value.
    */
   watch(path: string | Buffer, mask: number): Watch {
+    if (typeof path !== 'string' && !Buffer.isBuffer(path)) {
+      throw new TypeError(`watch(path, mask): path must be a string or a Buffer, got ${describe(path)}`);
+    }
+    if (path.length === 0) throw new TypeError('watch(path, mask): path must not be empty');
+    if (!Number.isInteger(mask) || mask < -0x80000000 || mask > 0xffffffff) {
+      throw new TypeError(`watch(path, mask): mask must be a 32-bit integer of IN_* flags, got ${describe(mask)}`);
+    }
+    const key = typeof path === 'string' ? path : path.toString();
+    if (this.#closed) throw closedError('inotify_add_watch', key);
     let wd: number;
     try {
       wd = this.#handle.addWatch(path, mask >>> 0);
     } catch (error) {
-      throw explainInotifyError(error);
+      throw explainInotifyError(error, mask);
     }
-    const key = typeof path === 'string' ? path : path.toString();
     let record = this.#byWd.get(wd);
     if (record === undefined) {
-      record = new WatchRecord(wd, key, mask);
+      record = new WatchRecord(wd, key, mask >>> 0);
       this.#byWd.set(wd, record);
     } else {
-      record.mask = mask;
+      record.mask = ((mask & IN_MASK_ADD) !== 0 ? record.mask | mask : mask) >>> 0;
       record.paths.add(key);
     }
     this.#byPath.set(key, record);
@@ -151,18 +180,20 @@ export class Inotify extends EventEmitter<InotifyEvents> {
   }
 
   /**
-   * Asks the kernel to remove a watch. The watch stays registered, and its
-   * events keep arriving, until the kernel's IN_IGNORED retires it. Removing a
-   * watch the kernel has already dropped is not an error.
+   * Asks the kernel to remove a watch (every path of its inode). The watch
+   * stays registered, and events queued before the removal keep arriving for
+   * it, until the kernel's IN_IGNORED retires it. Removing an unknown watch or
+   * one the kernel has already dropped is not an error.
    */
   unwatch(watch: Watch | number | string): void {
+    if (this.#closed) return;
     const record = this.#resolve(watch);
     if (record === undefined || !record.active) return;
     try {
       this.#handle.removeWatch(record.wd);
     } catch (error) {
       // EINVAL: the kernel already removed it and IN_IGNORED is on its way.
-      if (!(error instanceof Error && (error as NodeJS.ErrnoException).code === 'EINVAL')) throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
     }
   }
 
@@ -172,12 +203,16 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     return this;
   }
 
+  /** Keeps the process alive while this instance is open (the default). */
   ref(): this {
     this.#handle.ref();
     return this;
   }
 
-  /** Closes the descriptor; every watch goes with it. Safe to call twice. */
+  /**
+   * Closes the descriptor; every watch goes with it, and events still queued
+   * in the kernel are discarded. Safe to call twice.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -190,10 +225,15 @@ export class Inotify extends EventEmitter<InotifyEvents> {
 
   /**
    * Events as an async iterator with its own bounded queue. Ends when the
-   * instance closes; rejects with an AbortError when `signal` aborts.
+   * instance closes; rejects with an AbortError when `signal` aborts, and
+   * with the error when reading fails. Breaking out of the loop detaches it.
    */
   events(options: EventsOptions = {}): AsyncIterableIterator<InotifyEvent> {
-    return new EventQueue(this, options.capacity ?? DEFAULT_CAPACITY, options.signal);
+    const capacity = options.capacity ?? DEFAULT_CAPACITY;
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(`events({ capacity }): capacity must be a positive integer, got ${describe(capacity)}`);
+    }
+    return new EventQueue(this, capacity, options.signal);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<InotifyEvent> {
@@ -203,7 +243,9 @@ export class Inotify extends EventEmitter<InotifyEvents> {
   #resolve(watch: Watch | number | string): WatchRecord | undefined {
     if (typeof watch === 'number') return this.#byWd.get(watch);
     if (typeof watch === 'string') return this.#byPath.get(watch);
-    return this.#byWd.get(watch.wd);
+    const record = this.#byWd.get(watch.wd);
+    // A Watch from before its wd was retired must not remove a newer watch that reuses the number.
+    return record === watch ? record : undefined;
   }
 
   #onBatch(error: NodeJS.ErrnoException | null, raw: RawInotifyEvent[] | null): void {
@@ -213,16 +255,35 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     }
     if (raw === null || this.#closed) return;
     const events = raw.map((item) => this.#decode(item));
-    this.emit('batch', events);
+    const failures: unknown[] = [];
+    this.#deliver(failures, 'batch', events);
     for (const event of events) {
-      this.emit('event', event);
-      if (event.kind === 'overflow') this.emit('overflow', event);
+      this.#deliver(failures, 'event', event);
+      if (event.kind === 'overflow') this.#deliver(failures, 'overflow', event);
+    }
+    const [first, ...rest] = failures;
+    for (const failure of rest) {
+      process.nextTick(() => {
+        throw failure;
+      });
+    }
+    if (failures.length > 0) throw first;
+  }
+
+  /** Calls each listener on its own, so one that throws cannot starve the others. */
+  #deliver<K extends 'batch' | 'event' | 'overflow'>(failures: unknown[], name: K, payload: InotifyEvents[K][0]): void {
+    for (const listener of this.rawListeners(name)) {
+      try {
+        Reflect.apply(listener, this, [payload]);
+      } catch (failure) {
+        failures.push(failure);
+      }
     }
   }
 
   #decode(raw: RawInotifyEvent): InotifyEvent {
     const kinds = decodeKinds(raw.mask);
-    const record = this.#byWd.get(raw.wd);
+    const record = raw.wd === -1 ? undefined : this.#byWd.get(raw.wd);
     if ((raw.mask & IN_IGNORED) !== 0 && record !== undefined) this.#retire(record);
     return {
       wd: raw.wd,
@@ -248,6 +309,12 @@ export class Inotify extends EventEmitter<InotifyEvents> {
   }
 }
 
+function describe(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (value === null) return 'null';
+  return typeof value;
+}
+
 /** An overflow event that this library, not the kernel, generated. */
 function queueOverflow(): InotifyEvent {
   return {
@@ -263,6 +330,7 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
   #failure: unknown;
   readonly #onBatch = (events: InotifyEvent[]): void => this.#push(events);
   readonly #onClose = (): void => this.#finish(undefined);
+  readonly #onError = (error: Error): void => this.#finish(error);
   readonly #onAbort = (): void => this.#finish(abortError(this.signal));
 
   constructor(
@@ -281,6 +349,7 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
     }
     inotify.on('batch', this.#onBatch);
     inotify.on('close', this.#onClose);
+    inotify.on('error', this.#onError);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
@@ -329,6 +398,7 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
     this.#done = true;
     this.inotify.off('batch', this.#onBatch);
     this.inotify.off('close', this.#onClose);
+    this.inotify.off('error', this.#onError);
     this.signal?.removeEventListener('abort', this.#onAbort);
     const waiter = this.#waiter;
     this.#waiter = undefined;

@@ -31,15 +31,20 @@ export interface NativeInotifyHandle {
 
 export interface NativeBinding {
   InotifyHandle: new (onBatch: BatchCallback) => NativeInotifyHandle;
+  /** kill(2). Throws RangeError (ERR_OUT_OF_RANGE) unless pid >= 1 and 0 <= signal <= SIGRTMAX. */
   kill(pid: number, signal: number): void;
+  /** pidfd_open(2); the descriptor is close-on-exec. Same pid check as kill. */
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   closeFd(fd: number): void;
-  /** The IN_* values from the kernel headers the addon was compiled against. */
+  /** The IN_* values from the kernel headers the addon was compiled against (also IN_CLOSE, IN_MOVE, IN_ALL_EVENTS). */
   readonly constants: Readonly<Record<string, number>>;
 }
 
 // dist/lib/native.js -> the package root, where build/ and prebuilds/ live.
 const packageRoot = join(__dirname, '..', '..');
+
+/** The addon file in use: build/Release/*.node, or one under prebuilds/. */
+export const nativeAddonPath: string = load.path(packageRoot);
 
 export const native = load(packageRoot) as NativeBinding;
