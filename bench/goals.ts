@@ -1,0 +1,61 @@
+// The goals from the benchmark issue, checked against one run's results.
+import type { Results } from './results';
+import { formatNumber } from './table';
+
+export interface Goal {
+  readonly description: string;
+  /** undefined when the run did not measure it (section skipped, sidecar not built). */
+  readonly met: boolean | undefined;
+  readonly observed: string;
+}
+
+const SIDECAR = 'config-reloader (this sidecar)';
+
+export function checkGoals(results: Results): Goal[] {
+  const goals: Goal[] = [];
+  const floor = results.latency.find((row) => row.name.startsWith('C floor'));
+  const sidecar = results.latency.find((row) => row.name === SIDECAR);
+  const ratio = sidecar !== undefined && floor !== undefined ? sidecar.p50Ms / floor.p50Ms : Number.NaN;
+  goals.push({
+    description: 'latency p50 within 1.5x of the C floor',
+    met: measured(ratio, ratio <= 1.5),
+    observed: `${formatNumber(ratio)}x (${formatNumber(sidecar?.p50Ms ?? Number.NaN, 3)} ms vs ${formatNumber(floor?.p50Ms ?? Number.NaN, 3)} ms)`,
+  });
+  const p99 = sidecar?.p99Ms ?? Number.NaN;
+  goals.push({ description: 'latency p99 under 5 ms', met: measured(p99, p99 < 5), observed: `${formatNumber(p99, 3)} ms` });
+  goals.push({
+    description: 'no update lost, no extra signal',
+    met: sidecar === undefined ? undefined : sidecar.lost === 0 && sidecar.extra === 0 && sidecar.error === undefined,
+    observed: sidecar === undefined ? 'not run' : `${sidecar.lost} lost, ${sidecar.extra} extra${sidecar.error === undefined ? '' : `, error: ${sidecar.error}`}`,
+  });
+
+  const bare = results.idle.find((row) => row.name === 'bare node');
+  for (const row of results.idle.filter((r) => r.name.startsWith('config-reloader'))) {
+    const rssRatio = bare === undefined ? Number.NaN : row.rssKb / bare.rssKb;
+    goals.push({
+      description: `idle RSS within 1.10x of bare Node (${row.name})`,
+      met: measured(rssRatio, rssRatio <= 1.1),
+      observed: `${formatNumber(rssRatio)}x (${formatNumber(row.rssKb / 1024, 1)} MiB vs ${formatNumber((bare?.rssKb ?? Number.NaN) / 1024, 1)} MiB)`,
+    });
+    goals.push({
+      description: `zero CPU while idle (${row.name})`,
+      met: measured(row.cpuTicks, row.cpuTicks === 0),
+      observed: `${row.cpuTicks} ticks, ${row.wakeups} wakeups (bare node: ${bare?.wakeups ?? '-'})`,
+    });
+  }
+
+  const startup = results.startup.find((row) => row.name === SIDECAR);
+  const readyMs = startup?.readyMs ?? Number.NaN;
+  goals.push({ description: 'ready on 10,000 directories in under 1 s', met: measured(readyMs, readyMs < 1000), observed: `${formatNumber(readyMs, 0)} ms` });
+  const burst = results.sidecarBurst;
+  goals.push({
+    description: 'exactly one reload after a burst of 100,000 file events',
+    met: burst === undefined ? undefined : burst.reloads === 1 && burst.reloadsDuringBurst === 0,
+    observed: burst === undefined ? 'not run' : `${burst.reloads} reload(s), ${burst.reloadsDuringBurst} during the burst`,
+  });
+  return goals;
+}
+
+function measured(value: number, met: boolean): boolean | undefined {
+  return Number.isNaN(value) ? undefined : met;
+}

@@ -1,0 +1,95 @@
+// The reloaders under comparison, each started the same way: a volume
+// directory, the target's pid and process name; each says when it is ready.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { Child } from './child';
+import type { CPrograms } from './compile';
+
+export interface ReloaderContext {
+  readonly dir: string;
+  readonly targetPid: number;
+  readonly targetName: string;
+  readonly programs: CPrograms;
+  /** Extra environment for the sidecar (DEBOUNCE_MS and the like). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** A plain directory tree rather than a kubelet volume (Node baselines watch recursively). */
+  readonly tree?: boolean;
+}
+
+export interface Reloader {
+  readonly name: string;
+  start(context: ReloaderContext): Promise<Child>;
+}
+
+const distRoot = join(__dirname, '..');
+export const sidecarMain = join(distRoot, 'lib', 'cli', 'main.js');
+const baselines = join(__dirname, 'baselines');
+const baselineScripts = join(distRoot, '..', 'bench', 'baselines');
+
+/** What the sidecar logs once its watches are in place. */
+export const SIDECAR_READY = /^\S+ INFO +ready\b|"msg":"ready"/;
+
+async function started(child: Child, ready: RegExp, timeoutMs = 15000): Promise<Child> {
+  try {
+    await child.waitForLine(ready, timeoutMs);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return child;
+}
+
+function treeFlag(tree: boolean | undefined): string[] {
+  return tree === true ? ['--tree'] : [];
+}
+
+export const cFloor: Reloader = {
+  name: 'C floor (inotify read + kill)',
+  start: ({ dir, targetPid, programs }) =>
+    started(new Child('floor-reloader', programs.floorReloader, [dir, String(targetPid)]), /^ready$/),
+};
+
+export const inotifywaitPkill: Reloader = {
+  name: 'inotifywait + pkill',
+  start: ({ dir, targetName }) =>
+    started(
+      new Child('inotifywait-pkill', 'bash', [join(baselineScripts, 'inotifywait-pkill.sh'), dir, targetName]),
+      /Watches established/,
+    ),
+};
+
+export const fsWatch: Reloader = {
+  name: 'Node fs.watch',
+  start: ({ dir, targetPid, tree }) =>
+    started(
+      new Child('fs-watch', process.execPath, [join(baselines, 'fs-watch-reloader.js'), dir, String(targetPid), ...treeFlag(tree)]),
+      /^ready$/,
+      60000,
+    ),
+};
+
+export const chokidar: Reloader = {
+  name: 'Node chokidar',
+  start: ({ dir, targetPid, tree }) =>
+    started(
+      new Child('chokidar', process.execPath, [join(baselines, 'chokidar-reloader.js'), dir, String(targetPid), ...treeFlag(tree)]),
+      /^ready$/,
+      60000,
+    ),
+};
+
+export const sidecar: Reloader = {
+  name: 'config-reloader (this sidecar)',
+  start: ({ dir, targetName, env }) =>
+    started(
+      new Child('config-reloader', process.execPath, [sidecarMain], {
+        env: { ...process.env, CONFIG_DIR: dir, PROCESS_NAME: targetName, RELOAD_SIGNAL: 'SIGHUP', ...env },
+      }),
+      SIDECAR_READY,
+    ),
+};
+
+export function sidecarBuilt(): boolean {
+  return existsSync(sidecarMain);
+}

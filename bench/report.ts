@@ -1,0 +1,107 @@
+// The tables a run prints, built from its results.
+import type { Results } from './results';
+import type { Table } from './table';
+import { formatNumber } from './table';
+
+interface Options {
+  readonly updates: number;
+  readonly idleSeconds: number;
+  readonly files: number;
+}
+
+const mib = (kb: number): string => formatNumber(kb / 1024, 1);
+const ms = (value: number): string => formatNumber(value, 3);
+
+export function buildTables(results: Results, options: Options): Table[] {
+  const tables: Table[] = [];
+  const errors = (rows: ReadonlyArray<{ name: string; error?: string }>): string[] =>
+    rows.filter((row) => row.error !== undefined).map((row) => `- ${row.name} failed: ${row.error ?? ''}`);
+
+  if (results.latency.length > 0) {
+    const floor = results.latency.find((row) => row.name.startsWith('C floor'))?.p50Ms ?? Number.NaN;
+    tables.push({
+      title: 'Update-to-signal latency (kubelet ..data swap)',
+      columns: ['reloader', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'first ms', 'p50 vs floor', 'lost', 'extra'],
+      rows: results.latency.map((row) => [
+        row.name, ms(row.p50Ms), ms(row.p90Ms), ms(row.p99Ms), ms(row.maxMs), ms(row.firstMs),
+        `${formatNumber(row.p50Ms / floor)}x`, row.lost, row.extra,
+      ]),
+      notes: [
+        `${options.updates} updates each after 5 warm-up updates (lost/extra count all of them; "first" is the very first update).`,
+        'From CLOCK_MONOTONIC just before rename(..data_tmp, ..data) to CLOCK_MONOTONIC in the target\'s SIGHUP handler.',
+        ...errors(results.latency),
+      ],
+    });
+  }
+
+  if (results.idle.length > 0) {
+    const bare = results.idle.find((row) => row.name === 'bare node')?.rssKb ?? Number.NaN;
+    tables.push({
+      title: `Idle footprint (${options.idleSeconds} s window)`,
+      columns: ['process', 'RSS MiB', 'RSS vs bare node', 'threads', 'CPU ticks', 'wakeups'],
+      rows: results.idle.map((row) => [
+        row.name, mib(row.rssKb), `${formatNumber(row.rssKb / bare)}x`, row.threads, row.cpuTicks, row.wakeups,
+      ]),
+      notes: [
+        'RSS = VmRSS at the end of the window; CPU ticks = utime+stime gained in the window (1 tick = 10 ms);',
+        'wakeups = context switches of all threads in the window. Nothing touches the watched directories meanwhile.',
+        ...errors(results.idle),
+      ],
+    });
+  }
+
+  if (results.startup.length > 0 || results.libraryBurst !== undefined) {
+    const library = results.libraryBurst;
+    tables.push({
+      title: 'Start-up on a tree of 10,000 directories',
+      columns: ['watcher', 'ready ms', 'RSS MiB'],
+      rows: [
+        ...results.startup.map((row) => [row.name, formatNumber(row.readyMs, 0), mib(row.rssKb)]),
+        ...(library === undefined ? [] : [[`lib/inotify.ts walk + ${library.watches} watches (in-process)`, formatNumber(library.watchMs, 0), undefined]]),
+      ],
+      notes: ['ready = from spawn to the "ready" line, Node start-up included; RSS 300 ms after ready.', ...errors(results.startup)],
+    });
+  }
+
+  const library = results.libraryBurst;
+  const sidecar = results.sidecarBurst;
+  if (library !== undefined || sidecar !== undefined) {
+    const events = options.files * 2;
+    tables.push({
+      title: `Burst of ${events.toLocaleString('en-US')} file events (${options.files.toLocaleString('en-US')} files created across the tree)`,
+      columns: ['consumer', 'burst ms', 'delivered', 'overflows', 'done ms', 'reloads'],
+      rows: [
+        ...(library === undefined ? [] : [[
+          'lib/inotify.ts (every event counted)', formatNumber(library.burstMs, 0),
+          library.delivered, library.overflows, formatNumber(library.drainedMs, 0), undefined,
+        ]]),
+        ...(sidecar === undefined ? [] : [[
+          'config-reloader (this sidecar)', formatNumber(sidecar.burstMs, 0), undefined,
+          sidecar.overflowLog === undefined ? 'none logged' : 'logged', formatNumber(sidecar.reloadAfterEndMs, 0),
+          `${sidecar.reloads} (${sidecar.reloadsDuringBurst} during)`,
+        ]]),
+      ],
+      notes: [
+        'done ms: library = burst start to last event delivered; sidecar = burst end to the reload signal (debounce included).',
+        `The kernel queue holds fs.inotify.max_queued_events (16384 here) events; beyond that one IN_Q_OVERFLOW replaces the rest.`,
+        ...(sidecar?.overflowLog === undefined ? [] : [`Sidecar log: ${sidecar.overflowLog}`]),
+      ],
+    });
+  }
+
+  if (results.throughput.length > 0) {
+    const fsWatch = results.throughput.find((row) => row.consumer === 'fs.watch')?.eventsPerSecond ?? Number.NaN;
+    tables.push({
+      title: 'Library throughput (events delivered to a JS listener per second)',
+      columns: ['consumer', 'events/s', 'vs fs.watch', 'all delivered'],
+      rows: results.throughput.map((row) => [
+        row.consumer, formatNumber(row.eventsPerSecond, 0), `${formatNumber(row.eventsPerSecond / fsWatch)}x`, row.complete ? 'yes' : 'NO',
+      ]),
+      notes: [
+        `Median of ${results.throughput[0]?.rounds ?? 0} rounds of ${results.throughput[0]?.events ?? 0} IN_CREATE events already queued in the kernel.`,
+        'inotify-event: one listener call per event; inotify-batch: one per read() batch; inotify-iterator: for await over events().',
+      ],
+    });
+  }
+  return tables;
+}

@@ -1,0 +1,289 @@
+// `npm run bench`: every measurement in one run, against baselines started
+// in the same run, so the ratios hold on a shared, noisy machine even when
+// the absolute numbers drift. Prints Markdown tables and the goals, and keeps
+// a copy in .tmp/bench/ (results.md, results.json).
+//
+// Options: --updates N (latency updates per reloader, default 200)
+//          --idle-seconds S (default 30)  --files N (burst files, default 50000)
+//          --only latency,idle,scale,throughput
+import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Child } from './child';
+import { compilePrograms, type CPrograms } from './compile';
+import { checkGoals, type Goal } from './goals';
+import { measureIdle, type IdleResult, type IdleSubject } from './idle';
+import { KubeletWriter } from './kubelet-writer';
+import { measureLatency } from './latency';
+import { machineNote } from './machine';
+import * as reloaders from './reloaders';
+import type { Reloader } from './reloaders';
+import type { Results } from './results';
+import { measureLibraryBurst, measureSidecarBurst, measureStartup } from './scale';
+import { SignalTarget } from './signal-target';
+import { buildTables } from './report';
+import { renderTable } from './table';
+import { measureThroughput } from './throughput';
+import { buildTree } from './tree';
+
+type Section = 'latency' | 'idle' | 'scale' | 'throughput';
+
+interface Options {
+  readonly updates: number;
+  readonly idleSeconds: number;
+  readonly files: number;
+  readonly sections: ReadonlySet<Section>;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i] ?? '';
+    const value = argv[i + 1];
+    if (!key.startsWith('--') || value === undefined) {
+      throw new Error(`bench: expected --updates N, --idle-seconds S, --files N or --only LIST; got ${key}`);
+    }
+    values.set(key.slice(2), value);
+    i++;
+  }
+  const number = (key: string, fallback: number): number => {
+    const text = values.get(key);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`bench: --${key} must be a positive integer, got ${text}`);
+    return value;
+  };
+  const all: Section[] = ['latency', 'idle', 'scale', 'throughput'];
+  const only = values.get('only')?.split(',') ?? all;
+  for (const section of only) {
+    if (!all.includes(section as Section)) throw new Error(`bench: --only takes ${all.join(',')}; got ${section}`);
+  }
+  return {
+    updates: number('updates', 200),
+    idleSeconds: number('idle-seconds', 30),
+    files: number('files', 50000),
+    sections: new Set(only as Section[]),
+  };
+}
+
+interface LatencyRun {
+  readonly reloader: Reloader;
+  readonly updates: number;
+  readonly gapMs: readonly [number, number];
+  readonly lostAfterMs: number;
+  readonly label?: string;
+}
+
+/**
+ * Every reloader gets the same pacing: 55-75 ms between one update's signal
+ * and the next update. That clears chokidar's 50 ms throttle on `change`
+ * events (a kubelet never updates faster); one extra chokidar row shows what
+ * the throttle does to updates closer together than that.
+ */
+function latencyRuns(updates: number, built: boolean): LatencyRun[] {
+  const paced = { updates, gapMs: [55, 75] as const, lostAfterMs: 1000 };
+  return [
+    { reloader: reloaders.cFloor, ...paced },
+    { reloader: reloaders.inotifywaitPkill, ...paced },
+    { reloader: reloaders.fsWatch, ...paced },
+    { reloader: reloaders.chokidar, ...paced },
+    {
+      reloader: reloaders.chokidar, label: 'Node chokidar, updates 15-25 ms apart',
+      updates: 40, gapMs: [15, 25], lostAfterMs: 200,
+    },
+    ...(built ? [{ reloader: reloaders.sidecar, ...paced }] : []),
+  ];
+}
+
+const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * Directories go on tmpfs when there is one: Secret volumes are tmpfs, and on
+ * a virtual disk file creation is slow and noisy enough (here ~100 us per
+ * file on ext4 against ~8 us on tmpfs) to measure the disk, not the watcher.
+ */
+function scratchDir(): string {
+  try {
+    if (statfsSync('/dev/shm').type === TMPFS_MAGIC) {
+      accessSync('/dev/shm', constants.W_OK);
+      return '/dev/shm';
+    }
+  } catch {
+    // No usable /dev/shm: fall back to the temporary directory.
+  }
+  return tmpdir();
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/**
+ * The writer stamps with process.hrtime.bigint(), the target with
+ * clock_gettime(CLOCK_MONOTONIC). Latencies are differences across the two,
+ * so the bench refuses to run if they are not the same clock.
+ */
+async function checkClock(programs: CPrograms): Promise<void> {
+  const before = process.hrtime.bigint();
+  const target = await SignalTarget.start(programs.signalTarget);
+  const after = process.hrtime.bigint();
+  await target.stop();
+  if (target.readyStamp < before || target.readyStamp > after) {
+    throw new Error(
+      `process.hrtime.bigint() is not CLOCK_MONOTONIC here: the target read ${target.readyStamp}, ` +
+        `outside [${before}, ${after}]; latencies would be meaningless`,
+    );
+  }
+}
+
+async function startIdleSubjects(programs: CPrograms, tmpRoot: string, built: boolean): Promise<{ subjects: IdleSubject[]; cleanup: () => Promise<void> }> {
+  // A target of its own under another name: the latency runs going on at the
+  // same time must each find exactly one process named programs.targetName.
+  const idleTargetProgram = join(tmpRoot, `idle-${process.pid}`.slice(0, 15));
+  copyFileSync(programs.signalTarget, idleTargetProgram);
+  const target = await SignalTarget.start(idleTargetProgram);
+  const volume = mkdtempSync(join(tmpRoot, 'idle-volume-'));
+  new KubeletWriter(volume).create();
+  const plain = mkdtempSync(join(tmpRoot, 'idle-plain-'));
+  mkdirSync(join(plain, 'conf.d'));
+  writeFileSync(join(plain, 'app.conf'), 'value=1\n');
+  writeFileSync(join(plain, 'conf.d', 'extra.conf'), 'value=2\n');
+  const context = { targetPid: target.pid, targetName: idleTargetProgram.split('/').pop() ?? '', programs };
+  const starts: Array<[string, () => Promise<Child>]> = [
+    ['bare node', () => started(new Child('bare-node', process.execPath, [join(__dirname, 'baselines', 'bare-node.js')]))],
+    ['Node fs.watch', () => reloaders.fsWatch.start({ ...context, dir: volume })],
+    ['Node chokidar', () => reloaders.chokidar.start({ ...context, dir: volume })],
+  ];
+  if (built) {
+    starts.push(['config-reloader, kubelet volume', () => reloaders.sidecar.start({ ...context, dir: volume })]);
+    starts.push(['config-reloader, plain dir', () => reloaders.sidecar.start({ ...context, dir: plain })]);
+  }
+  const subjects: IdleSubject[] = [];
+  for (const [name, start] of starts) {
+    progress(`idle: starting ${name}`);
+    subjects.push({ name, child: await start() });
+  }
+  return {
+    subjects,
+    cleanup: async () => {
+      for (const subject of subjects) await subject.child.stop();
+      await target.stop();
+      rmSync(volume, { recursive: true, force: true });
+      rmSync(plain, { recursive: true, force: true });
+    },
+  };
+}
+
+async function started(child: Child): Promise<Child> {
+  await child.waitForLine(/^ready$/, 10000);
+  return child;
+}
+
+async function runScale(programs: CPrograms, tmpRoot: string, files: number, built: boolean, results: Results): Promise<void> {
+  progress('scale: building a tree of 10,000 directories');
+  const tree = buildTree(tmpRoot);
+  const target = await SignalTarget.start(programs.signalTarget);
+  try {
+    const candidates: Reloader[] = [reloaders.fsWatch, reloaders.chokidar];
+    for (const reloader of candidates) {
+      progress(`scale: start-up of ${reloader.name}`);
+      const { result, child } = await measureStartup(reloader, tree, programs, target);
+      results.startup.push(result);
+      await child?.stop();
+    }
+    if (built) {
+      progress('scale: start-up of the sidecar, then a burst of file events');
+      const { result, child } = await measureStartup(reloaders.sidecar, tree, programs, target);
+      results.startup.push(result);
+      if (child !== undefined) {
+        try {
+          results.sidecarBurst = await measureSidecarBurst(child, target, programs, tree, files);
+        } finally {
+          await child.stop();
+        }
+      }
+    }
+  } finally {
+    await target.stop();
+    rmSync(tree.root, { recursive: true, force: true });
+  }
+  progress('scale: the library alone under the same burst');
+  const libraryTree = buildTree(tmpRoot);
+  try {
+    results.libraryBurst = await measureLibraryBurst(programs, libraryTree, files);
+  } finally {
+    rmSync(libraryTree.root, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const runStarted = Date.now();
+  const scratch = scratchDir();
+  const tmpRoot = mkdtempSync(join(scratch, 'config-reloader-bench-'));
+  const built = reloaders.sidecarBuilt();
+  const results: Results = {
+    latency: [], idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], sidecarBuilt: built,
+  };
+  if (!built) progress(`${reloaders.sidecarMain} does not exist yet: the sidecar's rows are skipped`);
+  try {
+    const programs = compilePrograms(tmpRoot);
+    await checkClock(programs);
+
+    let idle: Promise<IdleResult[]> | undefined;
+    let idleCleanup: (() => Promise<void>) | undefined;
+    if (options.sections.has('idle')) {
+      progress(`idle: starting subjects, then a ${options.idleSeconds} s window (the latency runs go on meanwhile)`);
+      const { subjects, cleanup } = await startIdleSubjects(programs, tmpRoot, built);
+      idleCleanup = cleanup;
+      idle = measureIdle(subjects, options.idleSeconds * 1000, 1000);
+    }
+    try {
+      if (options.sections.has('latency')) {
+        for (const run of latencyRuns(options.updates, built)) {
+          progress(`latency: ${run.label ?? run.reloader.name}, ${run.updates} updates`);
+          results.latency.push(await measureLatency(run.reloader, { programs, tmpRoot, warmup: 5, ...run }));
+        }
+      }
+      if (idle !== undefined) results.idle = await idle;
+    } finally {
+      await idleCleanup?.();
+    }
+    if (options.sections.has('scale')) await runScale(programs, tmpRoot, options.files, built, results);
+    if (options.sections.has('throughput')) {
+      progress('throughput: library vs fs.watch');
+      results.throughput = await measureThroughput(tmpRoot, 15000, 5);
+    }
+  } finally {
+    rmSync(tmpRoot, { recursive: true, force: true });
+  }
+
+  const tables = buildTables(results, options);
+  const goals = checkGoals(results);
+  const report = [
+    `Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``,
+    `Date: ${new Date(runStarted).toString()}`,
+    `Machine: ${machineNote()}; scratch directories in ${scratch}${scratch === '/dev/shm' ? ' (tmpfs)' : ''}`,
+    `Duration: ${Math.round((Date.now() - runStarted) / 1000)} s`,
+    '',
+    ...tables.map(renderTable).flatMap((table) => [table, '']),
+    renderGoals(goals),
+  ].join('\n');
+  process.stdout.write(`${report}\n`);
+  const outDir = join(__dirname, '..', '..', '.tmp', 'bench');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'results.md'), `${report}\n`);
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+function renderGoals(goals: readonly Goal[]): string {
+  const lines = ['### Goals', ''];
+  for (const goal of goals) lines.push(`- ${goal.met === undefined ? 'NOT MEASURED' : goal.met ? 'met' : 'MISSED'}: ${goal.description} (${goal.observed})`);
+  return lines.join('\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

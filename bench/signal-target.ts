@@ -1,0 +1,66 @@
+// The C signal target as seen from the bench: the stamps it takes in its
+// SIGHUP handler, as they arrive.
+import { Child } from './child';
+
+export class SignalTarget {
+  readonly stamps: bigint[] = [];
+  /** CLOCK_MONOTONIC when the handler was installed, as the target read it. */
+  readyStamp = 0n;
+  readonly #child: Child;
+  #waiter: { count: number; resolve: (arrived: boolean) => void } | undefined;
+
+  private constructor(child: Child) {
+    this.#child = child;
+    child.onLine((line) => {
+      const match = /^signal (\d+)$/.exec(line);
+      if (match?.[1] === undefined) return;
+      this.stamps.push(BigInt(match[1]));
+      const waiter = this.#waiter;
+      if (waiter !== undefined && this.stamps.length >= waiter.count) {
+        this.#waiter = undefined;
+        waiter.resolve(true);
+      }
+    });
+  }
+
+  static async start(executable: string): Promise<SignalTarget> {
+    const target = new SignalTarget(new Child('signal-target', executable, []));
+    const line = await target.#child.waitForLine(/^ready \d+$/, 5000);
+    target.readyStamp = BigInt(line.slice('ready '.length));
+    return target;
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** True once `count` signals in total have arrived, false after `timeoutMs` without. */
+  waitForCount(count: number, timeoutMs: number): Promise<boolean> {
+    if (this.stamps.length >= count) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        resolve(false);
+      }, timeoutMs);
+      this.#waiter = {
+        count,
+        resolve: (arrived) => {
+          clearTimeout(timer);
+          resolve(arrived);
+        },
+      };
+    });
+  }
+
+  /**
+   * Stops the target and checks its own count of handler runs against the
+   * stamps read live, so a lost line of output cannot pass for a lost signal.
+   */
+  async stop(): Promise<void> {
+    await this.#child.stop();
+    const total = this.#child.output.find((line) => line.startsWith('total '));
+    if (total !== undefined && Number(total.slice('total '.length)) !== this.stamps.length) {
+      throw new Error(`signal target handled ${total.slice(6)} signals but reported ${this.stamps.length}`);
+    }
+  }
+}
