@@ -178,6 +178,9 @@ Napi::Value InotifyHandle::RemoveWatch(const Napi::CallbackInfo& info) {
 Napi::Value InotifyHandle::Close(const Napi::CallbackInfo& info) {
   if (poller_ != nullptr) {
     BeginClose(poller_);  // detaches, so poller_ is null from here on
+    // The callback is a strong root that (through the consumer's closure)
+    // reaches this wrapper: kept, it would keep every closed instance alive.
+    on_batch_.Reset();
     Napi::ObjectWrap<InotifyHandle>::Unref();
   }
   return info.Env().Undefined();
@@ -262,7 +265,8 @@ bool InotifyHandle::Deliver(napi_env env, napi_value error, napi_value events) {
   napi_ref callback_ref = on_batch_;
   napi_value self;
   napi_value callback;
-  if (napi_get_reference_value(env, self_ref, &self) != napi_ok || self == nullptr ||
+  if (callback_ref == nullptr ||
+      napi_get_reference_value(env, self_ref, &self) != napi_ok || self == nullptr ||
       napi_get_reference_value(env, callback_ref, &callback) != napi_ok || callback == nullptr) {
     return false;
   }
