@@ -10,7 +10,7 @@ import { loadManifests, type Manifest, schemaErrors, unknownFieldErrors } from '
 const root = join(__dirname, '..', '..');
 const examplesDir = join(root, 'examples');
 const files = readdirSync(examplesDir).filter((name) => name.endsWith('.yaml')).sort();
-const SIDECAR_IMAGE = /(^|\/)config-reloader[:@]/;
+const SIDECAR_IMAGE = /(^|\/)config-reloader(-sidecar)?[:@]/;
 
 type Json = Readonly<Record<string, unknown>>;
 
