@@ -29,8 +29,8 @@ export function explainInotifyError(error: unknown, mask?: number): unknown {
         `Raise it on the node (sysctl -w fs.inotify.max_user_watches=<more>) or watch fewer directories.`;
     } else if (error.code === 'EINVAL' && mask !== undefined) {
       error.message =
-        `EINVAL: invalid inotify mask 0x${(mask >>> 0).toString(16)} for${where}: it needs at least one ` +
-        `event bit (IN_ALL_EVENTS), and IN_MASK_ADD cannot be combined with IN_MASK_CREATE, inotify_add_watch`;
+        `EINVAL: invalid inotify mask 0x${(mask >>> 0).toString(16)} for${where}: it must be non-zero, ` +
+        `hold only IN_* bits, and not combine IN_MASK_ADD with IN_MASK_CREATE, inotify_add_watch`;
     } else if (error.code === 'EEXIST') {
       error.message = `EEXIST: this inode is already watched by this instance and IN_MASK_CREATE was given, inotify_add_watch${where}`;
     } else if (error.code === 'ENOTDIR') {

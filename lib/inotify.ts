@@ -148,7 +148,7 @@ export class Inotify extends EventEmitter<InotifyEvents> {
    */
   watch(path: string | Buffer, mask: number): Watch {
     if (typeof path !== 'string' && !Buffer.isBuffer(path)) {
-      throw new TypeError(`watch(path, mask): path must be a string or a Buffer, got ${describe(path)}`);
+      throw new TypeError(`watch(path, mask): path must be a string or a Buffer, got ${path === null ? 'null' : typeof path}`);
     }
     if (path.length === 0) throw new TypeError('watch(path, mask): path must not be empty');
     if (!Number.isInteger(mask) || mask < -0x80000000 || mask > 0xffffffff) {
@@ -309,10 +309,10 @@ export class Inotify extends EventEmitter<InotifyEvents> {
   }
 }
 
+/** A number as written, anything else by its type: for "got ..." in messages. */
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
-  if (value === null) return 'null';
-  return typeof value;
+  return value === null ? 'null' : typeof value;
 }
 
 /** An overflow event that this library, not the kernel, generated. */
