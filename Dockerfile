@@ -47,6 +47,9 @@ RUN set -eu; \
     printf 'root:x:0:\nnonroot:x:65532:\n' > "$root/etc/group"
 
 FROM ${RUNTIME_IMAGE}
+LABEL org.opencontainers.image.title="config-reloader-sidecar" \
+      org.opencontainers.image.description="Signals an app exactly once per real ConfigMap/Secret change" \
+      org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /rootfs/ /
 # Not root by default. To signal an app the sidecar must share its uid
 # (runAsUser) or run as root with only CAP_KILL; see docs/container.md.

@@ -13,6 +13,9 @@ fi
 bash scripts/ensure-debian-packages.sh podman runc debootstrap g++-aarch64-linux-gnu binutils-aarch64-linux-gnu file
 bash scripts/setup.sh
 bash "$CONTAINER_SCRIPTS/base-images.sh"
+# Containers an interrupted run left behind (the names are this suite's own).
+podman ps --all --format '{{.Names}}' | { grep '^config-reloader-test-' || true; } \
+  | xargs -r podman rm --force --time 0 >/dev/null
 # The build's output is long; it is kept for a failure and shown in part.
 mkdir -p .tmp
 bash "$CONTAINER_SCRIPTS/build-image.sh" >/dev/null 2>.tmp/image-build.log \
