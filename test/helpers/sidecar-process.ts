@@ -17,6 +17,8 @@ export interface SidecarOptions {
   readonly args?: readonly string[];
   /** Prefix the command (e.g. ['unshare', '--pid', ...] or ['setpriv', ...]). */
   readonly wrapper?: readonly string[];
+  /** Another copy of the CLI, e.g. one a different uid can read (see package-copy.ts). */
+  readonly cli?: string;
   readonly spawnOptions?: SpawnOptions;
 }
 
@@ -28,7 +30,7 @@ export class SidecarProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(options: SidecarOptions = {}) {
-    const command = [...(options.wrapper ?? []), process.execPath, CLI, ...(options.args ?? [])];
+    const command = [...(options.wrapper ?? []), process.execPath, options.cli ?? CLI, ...(options.args ?? [])];
     const [file, ...args] = command;
     this.child = spawn(file ?? process.execPath, args, {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LOG_FORMAT: 'json', ...options.env },

@@ -1,0 +1,85 @@
+// The sidecar on plain directories (hostPath, emptyDir, local development):
+// recursive, debounced, and deaf to metadata-only changes.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+
+import { NamedApp } from './helpers/named-app';
+import { SidecarProcess } from './helpers/sidecar-process';
+
+const DEBOUNCE_MS = 150;
+/** Long enough past the debounce that a reload, if one were coming, would have come. */
+const QUIET_MS = DEBOUNCE_MS * 4;
+
+async function setup(t: { after(fn: () => unknown): void }, name: string): Promise<{ dir: string; app: NamedApp; sidecar: SidecarProcess }> {
+  const dir = mkdtempSync(join(tmpdir(), 'plain-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'app.conf'), 'v0');
+  const app = await NamedApp.start(t, name);
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: name, DEBOUNCE: `${DEBOUNCE_MS}ms` } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  return { dir, app, sidecar };
+}
+
+test('sends nothing at start-up', async (t) => {
+  const { app, sidecar } = await setup(t, 'plain-start');
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 0, sidecar.transcript());
+});
+
+test('a burst of writes is one reload after the debounce', async (t) => {
+  const { dir, app, sidecar } = await setup(t, 'plain-burst');
+  for (let i = 1; i <= 20; i++) writeFileSync(join(dir, 'app.conf'), `v${i}`);
+  await app.waitForSignals(1);
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 1, sidecar.transcript());
+  const [detected] = sidecar.messages('change detected');
+  assert.deepEqual(detected?.['modified'], [join(dir, 'app.conf')]);
+});
+
+test("an editor's atomic save (write a temp file, rename it over) is one reload", async (t) => {
+  const { dir, app, sidecar } = await setup(t, 'plain-editor');
+  writeFileSync(join(dir, '.app.conf.swp'), 'v1');
+  renameSync(join(dir, '.app.conf.swp'), join(dir, 'app.conf'));
+  await app.waitForSignals(1);
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 1, sidecar.transcript());
+});
+
+test('new subdirectories are watched as they appear', async (t) => {
+  const { dir, app } = await setup(t, 'plain-subdir');
+  mkdirSync(join(dir, 'conf.d', 'deep'), { recursive: true });
+  await app.waitForSignals(1).catch(() => undefined); // an empty directory is no content change
+  await sleep(QUIET_MS);
+  const before = app.signals().length;
+  writeFileSync(join(dir, 'conf.d', 'deep', 'site.conf'), 'server {}');
+  await app.waitForSignals(before + 1);
+});
+
+test('chmod, chown and touch are not changes', async (t) => {
+  const { dir, app, sidecar } = await setup(t, 'plain-attrib');
+  chmodSync(join(dir, 'app.conf'), 0o600);
+  utimesSync(join(dir, 'app.conf'), new Date(), new Date(2000, 1, 1));
+  writeFileSync(join(dir, 'app.conf'), 'v0'); // same bytes rewritten: not a change either
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 0, sidecar.transcript());
+  assert.ok(sidecar.messages('skipped: content unchanged').length >= 1, 'the identical rewrite is logged as skipped');
+});
+
+test('a deleted config directory is waited for and watched again when it is back', async (t) => {
+  const { dir, app, sidecar } = await setup(t, 'plain-deleted');
+  rmSync(dir, { recursive: true });
+  await sidecar.waitForMessage('config directory lost; keeping on and waiting for it to come back');
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 0, 'no reload while the directory is gone');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await sidecar.waitForMessage('config directory is back; watching again');
+  await app.waitForSignals(1);
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await app.waitForSignals(2);
+});

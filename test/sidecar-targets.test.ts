@@ -1,0 +1,129 @@
+// Whom the sidecar signals, and how it keeps the app alive, with real
+// processes receiving real signals.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+
+import { NamedApp } from './helpers/named-app';
+import { copyPackageReadableByAll } from './helpers/package-copy';
+import { SidecarProcess } from './helpers/sidecar-process';
+
+const DEBOUNCE = '50ms';
+
+function configDir(t: { after(fn: () => unknown): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'targets-'));
+  chmodSync(dir, 0o755); // mkdtemp makes 0700; a sidecar running as another uid must read it
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'app.conf'), 'v0');
+  return dir;
+}
+
+async function startSidecar(
+  t: { after(fn: () => unknown): void },
+  env: Record<string, string>,
+  wrapper: string[] = [],
+  cli?: string,
+): Promise<SidecarProcess> {
+  const sidecar = new SidecarProcess({ env: { DEBOUNCE, ...env }, wrapper, ...(cli === undefined ? {} : { cli }) });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  return sidecar;
+}
+
+test('a name longer than the 15-character comm is found through argv[0]', async (t) => {
+  const name = 'reloadable-application-with-a-long-name';
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, name);
+  await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await app.waitForSignals(1);
+});
+
+test('only the master of a process tree is signalled, never its workers', async (t) => {
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, 'tree-app', { workers: 2 });
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'tree-app' });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await app.waitForSignals(1);
+  await sleep(300);
+  assert.equal(app.signals('master').length, 1, sidecar.transcript());
+  assert.equal(app.signals('worker').length, 0, sidecar.transcript());
+});
+
+test('SIGNAL_ALL signals the workers too', async (t) => {
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, 'all-app', { workers: 2 });
+  await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'all-app', SIGNAL_ALL: 'true' });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await app.waitForSignals(1);
+  await app.waitForSignals(2, 'worker');
+});
+
+test('never signals a process that has not installed its handler yet: waits, then delivers', async (t) => {
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, 'late-handler', { handlerDelayMs: 1500 });
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'late-handler', HANDLER_WAIT: '10s' });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await sidecar.waitForMessage('waiting for the target to install its signal handler');
+  await app.waitForSignals(1);
+  assert.ok(app.alive, 'the app survived');
+  const handler = app.events.find((event) => event.what === 'handler');
+  const [signal] = app.signals();
+  assert.ok(handler !== undefined && signal !== undefined && signal.t > handler.t, 'the signal came after the handler');
+});
+
+test('gives up rather than kill an app whose handler never comes, and keeps running', async (t) => {
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, 'no-handler', { handlerDelayMs: 600_000 });
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'no-handler', HANDLER_WAIT: '300ms' });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await sidecar.waitFor('the handler timeout', (lines) =>
+    lines.some((line) => line.msg === 'reload not sent' && /has still not installed a handler/.test(String(line['reason']))));
+  assert.ok(app.alive, 'the app was not killed');
+  assert.equal(sidecar.child.exitCode, null, 'the sidecar keeps running');
+});
+
+test('follows a restart: the next reload goes to the new process', async (t) => {
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, 'restarting');
+  await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'restarting' });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await app.waitForSignals(1);
+  const firstPid = app.pid;
+  await app.restart();
+  assert.notEqual(app.pid, firstPid);
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await app.waitForSignals(2);
+  assert.equal(app.signals()[1]?.pid, app.pid);
+});
+
+test('without a shared PID namespace it says the Pod needs shareProcessNamespace, and keeps running', async (t) => {
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, 'other-ns');
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'other-ns' }, ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child']);
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await sidecar.waitFor('the target-not-found diagnosis', (lines) =>
+    lines.some((line) => line.msg === 'target not found' && /shareProcessNamespace: true/.test(String(line['reason']))));
+  assert.equal(app.signals().length, 0);
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await sidecar.waitForMessage('target not found', 2);
+});
+
+test('a uid mismatch is explained with both uids and both fixes, and the sidecar keeps running', async (t) => {
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, 'root-owned');
+  const sidecar = await startSidecar(
+    t,
+    { CONFIG_DIR: dir, PROCESS_NAME: 'root-owned' },
+    ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+    join(copyPackageReadableByAll(t), 'dist', 'lib', 'cli', 'main.js'),
+  );
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await sidecar.waitFor('the permission diagnosis', (lines) =>
+    lines.some((line) => line.msg === 'reload not sent' && /uid 0\).*uid 65534 without CAP_KILL.*runAsUser: 0.*add \[KILL\]/.test(String(line['reason']))));
+  assert.equal(app.signals().length, 0);
+  assert.equal(sidecar.child.exitCode, null);
+});
