@@ -25,6 +25,8 @@ export interface LatencyOptions {
   readonly gapMs: readonly [min: number, max: number];
   /** The row's name, when it differs from the reloader's. */
   readonly label?: string;
+  /** Options for the sidecar's node (the profiler's --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface LatencyResult {
@@ -54,6 +56,7 @@ export async function measureLatency(reloader: Reloader, options: LatencyOptions
       targetPid: target.pid,
       targetName: options.programs.targetName,
       programs: options.programs,
+      ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
     });
     try {
       const total = options.warmup + options.updates;

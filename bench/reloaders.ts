@@ -13,6 +13,8 @@ export interface ReloaderContext {
   readonly programs: CPrograms;
   /** Extra environment for the sidecar (DEBOUNCE_MS and the like). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Options for the sidecar's node (the profiler's --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
   /** A plain directory tree rather than a kubelet volume (Node baselines watch recursively). */
   readonly tree?: boolean;
 }
@@ -23,7 +25,11 @@ export interface Reloader {
 }
 
 const distRoot = join(__dirname, '..');
-export const sidecarMain = join(distRoot, 'lib', 'cli', 'main.js');
+/**
+ * The sidecar's entry point. BENCH_SIDECAR points the bench at another build
+ * of it (a patched copy of dist/), to measure a fix before making it.
+ */
+export const sidecarMain = process.env.BENCH_SIDECAR ?? join(distRoot, 'lib', 'cli', 'main.js');
 const baselines = join(__dirname, 'baselines');
 const baselineScripts = join(distRoot, '..', 'bench', 'baselines');
 
@@ -81,9 +87,9 @@ export const chokidar: Reloader = {
 
 export const sidecar: Reloader = {
   name: 'config-reloader (this sidecar)',
-  start: ({ dir, targetName, env }) =>
+  start: ({ dir, targetName, env, nodeArgs = [] }) =>
     started(
-      new Child('config-reloader', process.execPath, [sidecarMain], {
+      new Child('config-reloader', process.execPath, [...nodeArgs, sidecarMain], {
         env: { ...process.env, CONFIG_DIR: dir, PROCESS_NAME: targetName, RELOAD_SIGNAL: 'SIGHUP', ...env },
       }),
       SIDECAR_READY,

@@ -95,12 +95,12 @@ export async function measureStartup(
   tree: Tree,
   programs: CPrograms,
   target: SignalTarget,
-  env?: NodeJS.ProcessEnv,
+  nodeArgs: readonly string[] = [],
 ): Promise<{ result: StartupResult; child: Child | undefined }> {
   const spawned = process.hrtime.bigint();
   try {
     const child = await reloader.start({
-      dir: tree.root, targetPid: target.pid, targetName: programs.targetName, programs, tree: true, env,
+      dir: tree.root, targetPid: target.pid, targetName: programs.targetName, programs, tree: true, nodeArgs,
     });
     const readyMs = nsToMs(process.hrtime.bigint() - spawned);
     // Let start-up garbage settle, as a long-running watcher would.
