@@ -121,6 +121,17 @@ test('stop kills every process of the Pod and removes its directories', async (t
   await assert.rejects(started.spawn('true'), /has been stopped/);
 });
 
+test('nginx.stop alone ends nginx and its workers and leaves the rest of the Pod running', async (t) => {
+  const { namespace, nginx } = await pod(t);
+  const workers = nginx.workers().map((worker) => worker.hostPid);
+
+  await nginx.stop();
+
+  assert.deepEqual(namespace.members().map((member) => member.comm), ['pause']);
+  for (const pid of [nginx.master.hostPid, ...workers]) assert.ok(!existsSync(`/proc/${pid}`), `pid ${pid} is gone`);
+  assert.ok(!existsSync(nginx.prefix));
+});
+
 test('the log parser reads real nginx 1.22 signal lines', () => {
   const log = [
     '2026/11/25 12:55:06 [notice] 3#3: start worker process 4',

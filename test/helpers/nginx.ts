@@ -140,7 +140,13 @@ export class Nginx {
     await mkdir(join(prefix, 'temp'), { recursive: true });
     await writeFile(confPath, nginxConf({ prefix, port, workers, volumeDir: options.volumeDir, include: options.include ?? ['*.conf'] }));
     // -e: the error log before the configuration is read (Debian's default is stderr).
-    const master = await options.namespace.spawn('nginx', ['-p', `${prefix}/`, '-c', confPath, '-e', errorLog, '-g', 'daemon off;']);
+    const master = await options.namespace
+      .spawn('nginx', ['-p', `${prefix}/`, '-c', confPath, '-e', errorLog, '-g', 'daemon off;'])
+      .catch((error: unknown) => {
+        const missing = messageOf(error).includes('failed to execute nginx');
+        if (!missing) throw error;
+        throw new Error(`${messageOf(error)}\ninstall nginx: bash scripts/ensure-debian-packages.sh nginx-light`, { cause: error });
+      });
     const nginx = new Nginx(options.namespace, prefix, port, workers, master);
     try {
       await waitFor(`nginx to serve on 127.0.0.1:${port} with ${workers} workers`, async () => {

@@ -129,7 +129,8 @@ export class PidNamespace {
       // Ready once the forked child has exec'd perl: /proc is mounted by then.
       const init = await waitFor('pid 1 of the new PID namespace to start', () => {
         if (unshare.exitCode !== null || unshare.signalCode !== null) {
-          throw new Error(`unshare exited (${describeExit(unshare)}) before pid 1 started: ${stderr.trim()}`);
+          const hint = stderr.includes('Operation not permitted') ? '; a new PID namespace needs root (CAP_SYS_ADMIN)' : '';
+          throw new Error(`unshare exited (${describeExit(unshare)}) before pid 1 started: ${stderr.trim()}${hint}`);
         }
         return childrenOf(unsharePid).find((child) => child.comm === 'pause');
       });
