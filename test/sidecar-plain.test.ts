@@ -1,7 +1,7 @@
 // The sidecar on plain directories (hostPath, emptyDir, local development):
 // recursive, debounced, and deaf to metadata-only changes.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,5 +81,30 @@ test('a deleted config directory is waited for and watched again when it is back
   await sidecar.waitForMessage('config directory is back; watching again');
   await app.waitForSignals(1);
   writeFileSync(join(dir, 'app.conf'), 'v2');
+  await app.waitForSignals(2);
+});
+
+test('a kernel queue overflow is rescanned and the change still reloads, once', async (t) => {
+  // The kernel sizes an instance's queue when it is created: lower the limit
+  // just for the sidecar's instance, then put it back.
+  const sysctl = '/proc/sys/fs/inotify/max_queued_events';
+  const original = readFileSync(sysctl, 'utf8').trim();
+  t.after(() => writeFileSync(sysctl, original));
+  writeFileSync(sysctl, '16');
+  let setupResult;
+  try {
+    setupResult = await setup(t, 'plain-overflow');
+  } finally {
+    writeFileSync(sysctl, original);
+  }
+  const { dir, app, sidecar } = setupResult;
+  mkdirSync(join(dir, 'many'));
+  for (let i = 0; i < 200; i++) writeFileSync(join(dir, 'many', `f${i}.conf`), `${i}`);
+  await sidecar.waitForMessage('inotify queue overflowed; rescanning everything');
+  await app.waitForSignals(1);
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 1, sidecar.transcript());
+  // The rescan watched the new directory: later changes inside it still count.
+  writeFileSync(join(dir, 'many', 'f0.conf'), 'changed');
   await app.waitForSignals(2);
 });

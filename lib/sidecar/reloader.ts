@@ -3,8 +3,8 @@
 //
 // The invariant: after the last write of any sequence, the target receives a
 // signal sent after that write, and when nothing changed it receives none.
-// - A kubelet commit, a directory coming back and a queue overflow run a check
-//   at once; plain-directory events run it after the debounce window.
+// - A kubelet commit and a directory coming back run a check at once;
+//   plain-directory events and queue overflows run it after the debounce window.
 // - A check compares the content fingerprint with the last one delivered, so
 //   bookkeeping events and identical rewrites never signal.
 // - Checks never overlap. A trigger during a check or a delivery marks the
@@ -101,7 +101,9 @@ export class Reloader {
           fix: 'raise fs.inotify.max_queued_events on the node if this repeats',
         });
         for (const watcher of this.#watchers) watcher.rescan();
-        this.#request({ dir: '*', reason: 'queue overflow', immediate: true });
+        // Through the debounce: an overflow means a burst is still under way,
+        // and the burst should end in one reload, not one per overflow.
+        this.#request({ dir: '*', reason: 'queue overflow', immediate: false });
       } else {
         router.dispatch(event);
       }
@@ -174,7 +176,7 @@ export class Reloader {
     const changes = before === undefined ? undefined : diffFingerprints(before, current);
     this.#log.info('change detected', {
       trigger: summarize(reasons),
-      added: changes?.added, removed: changes?.removed, modified: changes?.modified,
+      added: abbreviate(changes?.added), removed: abbreviate(changes?.removed), modified: abbreviate(changes?.modified),
       fingerprint: current.digest.slice(0, 16),
     });
     const report = await deliverReload({
@@ -197,6 +199,14 @@ export class Reloader {
       this.#observer.fingerprint(current.digest);
     }
   }
+}
+
+const LISTED_FILES = 10;
+
+/** Keeps log lines readable when a burst touched thousands of files. */
+function abbreviate(paths: readonly string[] | undefined): readonly string[] | undefined {
+  if (paths === undefined || paths.length <= LISTED_FILES) return paths;
+  return [...paths.slice(0, LISTED_FILES), `... and ${paths.length - LISTED_FILES} more`];
 }
 
 function summarize(reasons: readonly string[]): string {
