@@ -2,7 +2,7 @@
 // kubelet's AtomicWriter: one reload per update, sent at once, and nothing
 // for the bookkeeping around it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -132,4 +132,20 @@ test('several volumes: each update of each is one reload', async (t) => {
   await first.app.waitForSignals(2);
   await sleep(QUIET_MS);
   assert.equal(first.app.signals().length, 2, sidecar.transcript());
+});
+
+test('a kubelet volume mounted below a plain config directory reloads at once on its commit', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'plain-with-volume-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'configmap'));
+  const writer = new AtomicWriter(join(root, 'configmap'));
+  await writer.write(configMapPayload({ 'app.conf': 'v0' }));
+  const app = await NamedApp.start(t, 'nested-volume');
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: root, PROCESS_NAME: 'nested-volume', DEBOUNCE } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  await writer.write(configMapPayload({ 'app.conf': 'v1' }));
+  await app.waitForSignals(1);
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 1, sidecar.transcript());
 });

@@ -108,3 +108,21 @@ test('a kernel queue overflow is rescanned and the change still reloads, once', 
   writeFileSync(join(dir, 'many', 'f0.conf'), 'changed');
   await app.waitForSignals(2);
 });
+
+test('a config directory replaced by another one (moved away, new one moved in) is followed', async (t) => {
+  const { dir, app, sidecar } = await setup(t, 'plain-replaced');
+  const staged = `${dir}.staged`;
+  t.after(() => rmSync(`${dir}.old`, { recursive: true, force: true }));
+  t.after(() => rmSync(staged, { recursive: true, force: true }));
+  mkdirSync(staged);
+  writeFileSync(join(staged, 'app.conf'), 'v1');
+  renameSync(dir, `${dir}.old`);
+  renameSync(staged, dir);
+  await app.waitForSignals(1);
+  // The watch now follows the new directory, not the old one.
+  writeFileSync(join(`${dir}.old`, 'app.conf'), 'stale');
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await app.waitForSignals(2);
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 2, sidecar.transcript());
+});
