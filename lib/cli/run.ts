@@ -10,7 +10,7 @@
 // wait for the target's handler is cancelled), close the endpoint, exit 0.
 import { once } from 'node:events';
 
-import { explainInotifyError } from '../errors';
+import { explainInotifyError } from '../inotify-errors';
 import type { Config } from '../sidecar/config';
 import type { HttpEndpoint } from '../sidecar/http-server';
 import type { Logger } from '../sidecar/log';
