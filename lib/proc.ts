@@ -1,7 +1,14 @@
 // Process lookup straight from /proc, never by spawning ps: one readdir and
-// four small reads per process. Synchronous, because a lookup is a snapshot
+// a few small reads per process. Synchronous, because a lookup is a snapshot
 // taken once per reload and a few hundred reads of in-memory procfs files
 // cost far less than the event-loop turns an async version would add.
+//
+// Two depths of lookup, because the reload path pays for every read on every
+// process in view. A summary (listProcessSummaries) holds what stat, cmdline
+// and exe tell: enough to find the target by name and walk the process tree.
+// A full ProcessInfo (readProcess, listProcesses, withStatus) adds the uids
+// and signal masks from status, the largest file the kernel has to format,
+// which only the processes to be signalled need.
 //
 // What /proc shows depends on who reads it:
 // - Only processes in the reader's PID namespace are listed. In a Kubernetes
@@ -11,11 +18,12 @@
 // - With /proc mounted hidepid=invisible, other users' processes are not
 //   listed at all; with hidepid=noaccess they are listed but unreadable and
 //   listProcesses skips them.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import { hasCode } from './errors';
 import { maskHas, parseCmdline, parseStat, parseStatus, PF_KTHREAD } from './proc-parse';
+import { readFileShared } from './read-file-shared';
 
 /** Signal masks, bit (signo - 1) per signal; test them with catchesSignal/ignoresSignal or maskHas. */
 export interface ProcessSignals {
@@ -29,8 +37,8 @@ export interface ProcessSignals {
   readonly pending: bigint;
 }
 
-/** A snapshot of one process, read from /proc/<pid>. */
-export interface ProcessInfo {
+/** What /proc/<pid>/stat, cmdline and exe tell about a process: its names and its place in the tree. */
+export interface ProcessSummary {
   readonly pid: number;
   readonly ppid: number;
   /** The kernel's task name: the executable's basename cut to 15 bytes, or what the process set with prctl. */
@@ -47,16 +55,20 @@ export interface ProcessInfo {
    * another user's process without CAP_SYS_PTRACE.
    */
   readonly exeName: string | undefined;
-  /** The real uid: the one kill(2) compares with the sender's uids. */
-  readonly uid: number;
-  /** The effective uid, which governs the process's own access. */
-  readonly effectiveUid: number;
   /** Clock ticks since boot (field 22 of stat); with pid, the identity signalProcess checks. */
   readonly startTime: number;
   /** One letter from stat: R, S, D, Z (zombie), T (stopped), I (idle kernel thread), ... */
   readonly state: string;
   /** True for kernel threads (PF_KTHREAD); they have no argv, no exe, and ignore every signal. */
   readonly kernelThread: boolean;
+}
+
+/** A snapshot of one process, read from /proc/<pid>: its summary plus the uids and signal masks from status. */
+export interface ProcessInfo extends ProcessSummary {
+  /** The real uid: the one kill(2) compares with the sender's uids. */
+  readonly uid: number;
+  /** The effective uid, which governs the process's own access. */
+  readonly effectiveUid: number;
   readonly signals: ProcessSignals;
 }
 
@@ -68,7 +80,7 @@ const VANISHED = ['ENOENT', 'ESRCH'];
 
 function readExe(dir: string): string | undefined {
   try {
-    const target = readlinkSync(join(dir, 'exe'));
+    const target = readlinkSync(`${dir}/exe`);
     // The kernel appends " (deleted)" when the binary was unlinked after
     // exec, typically by a package upgrade while the process keeps running.
     return target.endsWith(DELETED_SUFFIX) ? target.slice(0, -DELETED_SUFFIX.length) : target;
@@ -77,6 +89,74 @@ function readExe(dir: string): string | undefined {
     if (hasCode(error, 'ENOENT', 'ESRCH', 'EACCES', 'EPERM')) return undefined;
     throw error;
   }
+}
+
+/** Runs a read of /proc/<pid>, giving undefined when the process has exited. */
+function unlessVanished<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (hasCode(error, ...VANISHED)) return undefined;
+    throw error;
+  }
+}
+
+function readSummary(pid: number, procRoot: string): ProcessSummary | undefined {
+  const dir = join(procRoot, String(pid));
+  const stat = unlessVanished(() => parseStat(readFileShared(`${dir}/stat`).toString('utf8')));
+  if (stat === undefined) return undefined;
+  const kernelThread = (stat.flags & PF_KTHREAD) !== 0;
+  // A kernel thread has no address space and no executable: its cmdline
+  // reads as empty and its exe fails with ENOENT, so neither is read.
+  let argv: string[] = [];
+  let exe: string | undefined;
+  if (!kernelThread) {
+    const cmdline = unlessVanished(() => parseCmdline(readFileShared(`${dir}/cmdline`)));
+    if (cmdline === undefined) return undefined;
+    argv = cmdline;
+    exe = readExe(dir);
+  }
+  const argv0 = argv[0];
+  return {
+    pid: stat.pid,
+    ppid: stat.ppid,
+    comm: stat.comm,
+    argv,
+    argv0Name: argv0 === undefined || argv0 === '' ? undefined : basename(argv0),
+    exe,
+    exeName: exe === undefined ? undefined : basename(exe),
+    startTime: stat.startTime,
+    state: stat.state,
+    kernelThread,
+  };
+}
+
+/**
+ * Completes a summary with the uids and signal masks from
+ * `<procRoot>/<pid>/status`. Returns undefined when the process has exited.
+ *
+ * status is read after stat, as in readProcess: if the pid was reused since
+ * the summary was read, the masks may describe the newer process, but the
+ * startTime is still the older one's and signalProcess refuses to signal the
+ * newer process.
+ *
+ * @throws a SystemError for failures other than the process vanishing, such
+ *   as EACCES under hidepid=noaccess.
+ */
+export function withStatus(summary: ProcessSummary, procRoot = '/proc'): ProcessInfo | undefined {
+  const status = unlessVanished(() => parseStatus(readFileShared(`${join(procRoot, String(summary.pid))}/status`).toString('utf8')));
+  if (status === undefined) return undefined;
+  return {
+    ...summary,
+    uid: status.uid.real,
+    effectiveUid: status.uid.effective,
+    signals: {
+      caught: status.signals.caught,
+      ignored: status.signals.ignored,
+      blocked: status.signals.blocked,
+      pending: status.signals.pending | status.signals.sharedPending,
+    },
+  };
 }
 
 /**
@@ -94,43 +174,32 @@ function readExe(dir: string): string | undefined {
  *   as EACCES under hidepid=noaccess.
  */
 export function readProcess(pid: number, procRoot = '/proc'): ProcessInfo | undefined {
-  const dir = join(procRoot, String(pid));
-  let statText: string;
-  let statusText: string;
-  let cmdline: Buffer;
-  try {
-    statText = readFileSync(join(dir, 'stat'), 'utf8');
-    statusText = readFileSync(join(dir, 'status'), 'utf8');
-    cmdline = readFileSync(join(dir, 'cmdline'));
-  } catch (error) {
-    if (hasCode(error, ...VANISHED)) return undefined;
-    throw error;
+  const summary = readSummary(pid, procRoot);
+  return summary === undefined ? undefined : withStatus(summary, procRoot);
+}
+
+/**
+ * Reads every process visible in `procRoot`, in ascending pid order, with
+ * `read`; leaves out processes that exit during the scan and processes /proc
+ * refuses to show (hidepid=noaccess).
+ */
+function scan<T>(procRoot: string, read: (pid: number) => T | undefined): T[] {
+  const pids = readdirSync(procRoot)
+    .filter((name) => /^[1-9]\d*$/.test(name))
+    .map(Number)
+    .sort((a, b) => a - b);
+  const processes: T[] = [];
+  for (const pid of pids) {
+    let info: T | undefined;
+    try {
+      info = read(pid);
+    } catch (error) {
+      if (hasCode(error, 'EACCES', 'EPERM')) continue;
+      throw error;
+    }
+    if (info !== undefined) processes.push(info);
   }
-  const exe = readExe(dir);
-  const stat = parseStat(statText);
-  const status = parseStatus(statusText);
-  const argv = parseCmdline(cmdline);
-  const argv0 = argv[0];
-  return {
-    pid: stat.pid,
-    ppid: stat.ppid,
-    comm: stat.comm,
-    argv,
-    argv0Name: argv0 === undefined || argv0 === '' ? undefined : basename(argv0),
-    exe,
-    exeName: exe === undefined ? undefined : basename(exe),
-    uid: status.uid.real,
-    effectiveUid: status.uid.effective,
-    startTime: stat.startTime,
-    state: stat.state,
-    kernelThread: (stat.flags & PF_KTHREAD) !== 0,
-    signals: {
-      caught: status.signals.caught,
-      ignored: status.signals.ignored,
-      blocked: status.signals.blocked,
-      pending: status.signals.pending | status.signals.sharedPending,
-    },
-  };
+  return processes;
 }
 
 /**
@@ -141,22 +210,16 @@ export function readProcess(pid: number, procRoot = '/proc'): ProcessInfo | unde
  * show (hidepid=noaccess) are left out.
  */
 export function listProcesses(procRoot = '/proc'): ProcessInfo[] {
-  const pids = readdirSync(procRoot)
-    .filter((name) => /^[1-9]\d*$/.test(name))
-    .map(Number)
-    .sort((a, b) => a - b);
-  const processes: ProcessInfo[] = [];
-  for (const pid of pids) {
-    let info: ProcessInfo | undefined;
-    try {
-      info = readProcess(pid, procRoot);
-    } catch (error) {
-      if (hasCode(error, 'EACCES', 'EPERM')) continue;
-      throw error;
-    }
-    if (info !== undefined) processes.push(info);
-  }
-  return processes;
+  return scan(procRoot, (pid) => readProcess(pid, procRoot));
+}
+
+/**
+ * The same processes as {@link listProcesses}, without reading status: about
+ * three times faster, for finding targets by name on every reload. Complete
+ * the chosen ones with {@link withStatus}.
+ */
+export function listProcessSummaries(procRoot = '/proc'): ProcessSummary[] {
+  return scan(procRoot, (pid) => readSummary(pid, procRoot));
 }
 
 /** True when the process has installed a handler for the signal (SigCgt). */

@@ -4,7 +4,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { hasCode } from '../errors';
-import { catchesSignal, ignoresSignal, listProcesses, type ProcessInfo, readProcess } from '../proc';
+import {
+  catchesSignal, ignoresSignal, listProcessSummaries, type ProcessInfo, type ProcessSummary, readProcess, withStatus,
+} from '../proc';
 import { signalProcess } from '../signal-process';
 import { defaultActionTerminates, type Signal } from '../signals';
 import { CAP_KILL, hasEffectiveCapability } from './capabilities';
@@ -44,7 +46,7 @@ const HANDLER_POLL_MS = 20;
 
 export async function deliverReload(options: DeliveryOptions): Promise<DeliveryReport> {
   const selfPid = options.selfPid ?? process.pid;
-  const processes = listProcesses();
+  const processes = listProcessSummaries();
   const { targets, workers } = selectTargets(processes, options.processName, options.signalAll, selfPid);
   if (targets.length === 0) {
     options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
@@ -64,19 +66,21 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
   return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
 }
 
-async function deliverOne(initial: ProcessInfo, options: DeliveryOptions): Promise<Delivered | string> {
+async function deliverOne(found: ProcessSummary, options: DeliveryOptions): Promise<Delivered | string> {
   const { signal, log } = options;
-  const target = await waitForHandler(initial, options);
+  // The scan read no status, which only targets need (signal masks, uid).
+  const initial = withStatus(found);
+  const target = initial === undefined ? 'exited' : await waitForHandler(initial, options);
   if (target === 'exited') {
-    log.warn('target exited before the reload', { pid: initial.pid, process: initial.comm });
+    log.warn('target exited before the reload', { pid: found.pid, process: found.comm });
     return 'exited';
   }
   if (target === 'aborted') {
-    log.info('reload abandoned: shutting down', { pid: initial.pid, process: initial.comm });
+    log.info('reload abandoned: shutting down', { pid: found.pid, process: found.comm });
     return 'shutdown';
   }
   if (target === 'timeout') {
-    log.error('reload not sent', { pid: initial.pid, reason: handlerTimeoutMessage(initial, signal.name, options.handlerWaitMs) });
+    log.error('reload not sent', { pid: found.pid, reason: handlerTimeoutMessage(found, signal.name, options.handlerWaitMs) });
     return 'handler_timeout';
   }
   if (ignoresSignal(target, signal.number)) {

@@ -1,9 +1,9 @@
 // The sentences an operator reads when a reload cannot be delivered: what is
 // wrong and how to fix it. Pure, so each is tested word for word where it matters.
-import type { ProcessInfo } from '../proc';
+import type { ProcessInfo, ProcessSummary } from '../proc';
 import { describeProcesses, seesOnlyItself } from './targets';
 
-export function noTargetMessage(name: string, processes: readonly ProcessInfo[], selfPid: number): string {
+export function noTargetMessage(name: string, processes: readonly ProcessSummary[], selfPid: number): string {
   if (seesOnlyItself(processes, selfPid)) {
     return (
       `no process named '${name}' is visible: this sidecar sees only its own processes (${describeProcesses(processes)}). ` +
@@ -35,7 +35,7 @@ export function permissionMessage(context: PermissionContext): string {
   );
 }
 
-export function handlerTimeoutMessage(target: ProcessInfo, signalName: string, waitedMs: number): string {
+export function handlerTimeoutMessage(target: ProcessSummary, signalName: string, waitedMs: number): string {
   return (
     `not sending ${signalName} to ${target.comm} (pid ${target.pid}): after ${waitedMs} ms it has still not ` +
     `installed a handler, and the default action of ${signalName} would terminate it. ` +

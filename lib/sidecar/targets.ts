@@ -2,7 +2,7 @@
 // is tested with tables as well as with real processes.
 import { basename } from 'node:path';
 
-import type { ProcessInfo } from '../proc';
+import type { ProcessSummary } from '../proc';
 
 /** Linux keeps only the first 15 bytes of a process name in `comm`. */
 export const COMM_LENGTH = 15;
@@ -13,7 +13,7 @@ export const COMM_LENGTH = 15;
  * title (nginx: "nginx: master process ...", postgres: "postgres: checkpointer")
  * also answer to the first word of that title.
  */
-export function processNames(info: ProcessInfo): Set<string> {
+export function processNames(info: ProcessSummary): Set<string> {
   const names = new Set<string>([info.comm]);
   if (info.exeName !== undefined) names.add(info.exeName);
   const argv0 = info.argv[0];
@@ -30,14 +30,14 @@ export function processNames(info: ProcessInfo): Set<string> {
  * matches through the executable or argv[0]; a bare `comm` prefix is not
  * enough, as it would also match other long names that share 15 characters.
  */
-export function matchesName(info: ProcessInfo, name: string): boolean {
+export function matchesName(info: ProcessSummary, name: string): boolean {
   return processNames(info).has(name);
 }
 
-export interface TargetSelection {
-  readonly targets: readonly ProcessInfo[];
+export interface TargetSelection<P extends ProcessSummary = ProcessSummary> {
+  readonly targets: readonly P[];
   /** Matches skipped because an ancestor matches too (workers, backends). */
-  readonly workers: readonly ProcessInfo[];
+  readonly workers: readonly P[];
 }
 
 /**
@@ -45,25 +45,25 @@ export interface TargetSelection {
  * ancestor is a worker of that ancestor (nginx workers, gunicorn workers,
  * postgres backends) and reloads when its master tells it to.
  */
-export function selectTargets(
-  processes: readonly ProcessInfo[],
+export function selectTargets<P extends ProcessSummary>(
+  processes: readonly P[],
   name: string,
   all: boolean,
   selfPid: number,
-): TargetSelection {
+): TargetSelection<P> {
   const byPid = new Map(processes.map((info) => [info.pid, info]));
   const matches = processes.filter((info) => info.pid !== selfPid && !info.kernelThread && matchesName(info, name));
   const matching = new Set(matches.map((info) => info.pid));
   if (all) return { targets: matches, workers: [] };
-  const targets: ProcessInfo[] = [];
-  const workers: ProcessInfo[] = [];
+  const targets: P[] = [];
+  const workers: P[] = [];
   for (const info of matches) {
     (hasMatchingAncestor(info, byPid, matching) ? workers : targets).push(info);
   }
   return { targets, workers };
 }
 
-function hasMatchingAncestor(info: ProcessInfo, byPid: ReadonlyMap<number, ProcessInfo>, matching: ReadonlySet<number>): boolean {
+function hasMatchingAncestor(info: ProcessSummary, byPid: ReadonlyMap<number, ProcessSummary>, matching: ReadonlySet<number>): boolean {
   const seen = new Set<number>();
   for (let parent = byPid.get(info.ppid); parent !== undefined && !seen.has(parent.pid); parent = byPid.get(parent.ppid)) {
     if (matching.has(parent.pid)) return true;
@@ -77,7 +77,7 @@ function hasMatchingAncestor(info: ProcessInfo, byPid: ReadonlyMap<number, Proce
  * ancestors or one of its descendants: the PID namespace is the sidecar's
  * own, which in Kubernetes means `shareProcessNamespace` is off.
  */
-export function seesOnlyItself(processes: readonly ProcessInfo[], selfPid: number): boolean {
+export function seesOnlyItself(processes: readonly ProcessSummary[], selfPid: number): boolean {
   const byPid = new Map(processes.map((info) => [info.pid, info]));
   const ancestors = new Set<number>();
   for (let info = byPid.get(selfPid); info !== undefined && !ancestors.has(info.pid); info = byPid.get(info.ppid)) {
@@ -86,9 +86,9 @@ export function seesOnlyItself(processes: readonly ProcessInfo[], selfPid: numbe
   return processes.every((info) => info.kernelThread || ancestors.has(info.pid) || isDescendantOf(info, selfPid, byPid));
 }
 
-function isDescendantOf(info: ProcessInfo, ancestor: number, byPid: ReadonlyMap<number, ProcessInfo>): boolean {
+function isDescendantOf(info: ProcessSummary, ancestor: number, byPid: ReadonlyMap<number, ProcessSummary>): boolean {
   const seen = new Set<number>();
-  for (let current: ProcessInfo | undefined = info; current !== undefined && !seen.has(current.pid); current = byPid.get(current.ppid)) {
+  for (let current: ProcessSummary | undefined = info; current !== undefined && !seen.has(current.pid); current = byPid.get(current.ppid)) {
     if (current.pid === ancestor) return true;
     seen.add(current.pid);
   }
@@ -96,7 +96,7 @@ function isDescendantOf(info: ProcessInfo, ancestor: number, byPid: ReadonlyMap<
 }
 
 /** "12 nginx, 40 sh, ..." for messages, at most `limit` entries. */
-export function describeProcesses(processes: readonly ProcessInfo[], limit = 20): string {
+export function describeProcesses(processes: readonly ProcessSummary[], limit = 20): string {
   const listed = processes.slice(0, limit).map((info) => `${info.pid} ${info.exeName ?? info.comm}`);
   if (processes.length > limit) listed.push(`and ${processes.length - limit} more`);
   return listed.join(', ');

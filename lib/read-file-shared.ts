@@ -1,0 +1,57 @@
+// Whole-file reads for the small files on the reload path: /proc/<pid>/stat,
+// cmdline and status for every process, and the configuration files hashed
+// for the fingerprint.
+//
+// readFileSync costs up to twice a bare open + read + close on these (about
+// 15 µs against 8 µs for a /proc/<pid>/stat, 11 against 5 for a cmdline):
+// procfs reports every file as 0 bytes long, so readFileSync reads it in
+// chunks into fresh buffers and joins them, and it allocates a result for
+// every file. Here one buffer serves every read. Reads go on until read(2)
+// returns 0 rather than stopping at a short read or at a size from fstat:
+// /proc files have no size, and that a short read means end of file is only
+// a habit of the filesystem.
+import { closeSync, openSync, readSync } from 'node:fs';
+
+const INITIAL_SIZE = 16 * 1024;
+
+// The buffer grows (doubling) for a file that does not fit: a cmdline can be
+// as long as ARG_MAX (a quarter of the stack limit, 2 MiB by default). Grown
+// past this size, it is let go at the next call, so one long command line
+// does not keep its pages resident for the life of the sidecar.
+const RETAINED_MAX = 64 * 1024;
+
+let shared: Buffer = Buffer.allocUnsafeSlow(INITIAL_SIZE);
+
+/**
+ * Reads the whole file at `path` into a buffer shared by every call and
+ * returns the part that holds the file.
+ *
+ * The result is valid only until the next call, which overwrites it: decode,
+ * hash or copy it first. (Node runs JavaScript on one thread, so nothing else
+ * can call in between.)
+ *
+ * @throws the SystemError of open(2) or read(2), with Node's code and syscall,
+ *   as readFileSync does (ENOENT, EACCES, EISDIR, ESRCH from a /proc file
+ *   whose process is exiting, ...).
+ */
+export function readFileShared(path: string): Buffer {
+  if (shared.length > RETAINED_MAX) shared = Buffer.allocUnsafeSlow(INITIAL_SIZE);
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === shared.length) shared = doubled(shared);
+      const bytesRead = readSync(fd, shared, length, shared.length - length, null);
+      if (bytesRead === 0) return shared.subarray(0, length);
+      length += bytesRead;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function doubled(full: Buffer): Buffer {
+  const larger = Buffer.allocUnsafeSlow(full.length * 2);
+  full.copy(larger);
+  return larger;
+}
