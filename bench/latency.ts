@@ -3,30 +3,47 @@
 // handler. One update at a time: the next is published only after the
 // previous one's signal arrived (or was given up as lost) plus a random gap,
 // so every signal belongs to exactly one update and the gap catches extras.
-import { mkdtempSync, rmSync } from 'node:fs';
+//
+// Every reloader runs at once, each with its own volume and its own target
+// (under its own process name), and they take turns in blocks of a few
+// updates. On a shared machine the load drifts over a minute; taking turns
+// spreads that drift over every reloader alike, which keeps the ratios to
+// the C floor honest even when the absolute numbers move.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { Child } from './child';
 import type { CPrograms } from './compile';
 import { KubeletWriter } from './kubelet-writer';
+import { PodNamespace } from './pod';
 import type { Reloader } from './reloaders';
 import { SignalTarget } from './signal-target';
 import { nsToMs, percentile, sleep } from './stats';
 
-export interface LatencyOptions {
-  readonly programs: CPrograms;
-  readonly tmpRoot: string;
+export interface LatencyRun {
+  readonly reloader: Reloader;
+  /** The row's name, when it differs from the reloader's. */
+  readonly label?: string;
   /** Updates measured. */
   readonly updates: number;
-  /** Updates published first and not counted in the percentiles (JIT, lazy loading). */
-  readonly warmup: number;
   /** How long to wait for a signal before counting the update as lost. */
   readonly lostAfterMs: number;
   /** Pause after each update's signal, ms: a random value in [min, max). */
   readonly gapMs: readonly [min: number, max: number];
-  /** The row's name, when it differs from the reloader's. */
-  readonly label?: string;
+  /** Run the target and the reloader in a Pod-sized PID namespace. */
+  readonly inPod?: boolean;
   /** Options for the sidecar's node (the profiler's --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+}
+
+export interface LatencyOptions {
+  readonly programs: CPrograms;
+  readonly tmpRoot: string;
+  /** Updates published first and not counted in the percentiles (JIT, lazy loading). */
+  readonly warmup: number;
+  /** Updates per turn. */
+  readonly block: number;
+  readonly progress?: (message: string) => void;
 }
 
 export interface LatencyResult {
@@ -43,43 +60,104 @@ export interface LatencyResult {
   readonly error?: string;
 }
 
-export async function measureLatency(reloader: Reloader, options: LatencyOptions): Promise<LatencyResult> {
-  const dir = mkdtempSync(join(options.tmpRoot, 'volume-'));
-  const writer = new KubeletWriter(dir);
-  writer.create();
-  const target = await SignalTarget.start(options.programs.signalTarget);
-  const updates: bigint[] = [];
-  let error: string | undefined;
-  try {
-    const child = await reloader.start({
-      dir,
-      targetPid: target.pid,
-      targetName: options.programs.targetName,
-      programs: options.programs,
-      ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
-    });
-    try {
-      const total = options.warmup + options.updates;
-      for (let i = 0; i < total; i++) {
-        const expected = target.stamps.length + 1;
-        updates.push(writer.update());
-        await target.waitForCount(expected, options.lostAfterMs);
-        // A random gap: no update lines up with a periodic wakeup by accident.
-        const [min, max] = options.gapMs;
-        await sleep(min + Math.random() * (max - min));
-        if (!child.running) throw new Error(`${reloader.name} exited:\n${child.tail()}`);
-      }
-      await sleep(200);
-    } finally {
-      await child.stop();
-    }
-  } catch (caught) {
-    error = caught instanceof Error ? caught.message : String(caught);
-  } finally {
-    await target.stop();
-    rmSync(dir, { recursive: true, force: true });
+class Session {
+  readonly updates: bigint[] = [];
+  error: string | undefined;
+  #dir: string | undefined;
+  #writer: KubeletWriter | undefined;
+  #pod: PodNamespace | undefined;
+  #target: SignalTarget | undefined;
+  #child: Child | undefined;
+
+  constructor(readonly run: LatencyRun, readonly index: number) {}
+
+  get name(): string {
+    return this.run.label ?? this.run.reloader.name;
   }
-  return summarize(options.label ?? reloader.name, updates, target.stamps, options.warmup, error);
+
+  get stamps(): readonly bigint[] {
+    return this.#target?.stamps ?? [];
+  }
+
+  async start(options: LatencyOptions): Promise<void> {
+    try {
+      this.#dir = mkdtempSync(join(options.tmpRoot, 'volume-'));
+      this.#writer = new KubeletWriter(this.#dir);
+      this.#writer.create();
+      // A name of its own, so that pkill and the sidecar's lookup each find
+      // exactly this session's target among all the live ones.
+      const targetName = `t${this.index}-${process.pid}`.slice(0, 15);
+      const program = join(options.tmpRoot, targetName);
+      copyFileSync(options.programs.signalTarget, program);
+      this.#pod = this.run.inPod === true ? await PodNamespace.start() : undefined;
+      this.#target = await SignalTarget.start(program, this.#pod?.prefix);
+      this.#child = await this.run.reloader.start({
+        dir: this.#dir,
+        targetPid: this.#target.pid,
+        targetName,
+        programs: options.programs,
+        ...(this.run.nodeArgs === undefined ? {} : { nodeArgs: this.run.nodeArgs }),
+        ...(this.#pod === undefined ? {} : { prefix: this.#pod.prefix }),
+      });
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** Publishes up to `count` more updates, one at a time. */
+  async publish(count: number): Promise<void> {
+    const target = this.#target;
+    const writer = this.#writer;
+    const child = this.#child;
+    if (this.error !== undefined || target === undefined || writer === undefined || child === undefined) return;
+    const [min, max] = this.run.gapMs;
+    for (let i = 0; i < count; i++) {
+      const expected = target.stamps.length + 1;
+      this.updates.push(writer.update());
+      await target.waitForCount(expected, this.run.lostAfterMs);
+      // A random gap: no update lines up with a periodic wakeup by accident.
+      await sleep(min + Math.random() * (max - min));
+      if (!child.running) {
+        this.error = `${this.name} exited:\n${child.tail()}`;
+        return;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#child?.stop();
+    try {
+      await this.#target?.stop();
+    } catch (error) {
+      this.error ??= error instanceof Error ? error.message : String(error);
+    }
+    await this.#pod?.stop();
+    if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+export async function measureLatency(runs: readonly LatencyRun[], options: LatencyOptions): Promise<LatencyResult[]> {
+  const sessions = runs.map((run, index) => new Session(run, index));
+  try {
+    for (const session of sessions) {
+      options.progress?.(`latency: starting ${session.name}`);
+      await session.start(options);
+    }
+    for (const session of sessions) await session.publish(options.warmup);
+    const rounds = Math.max(...runs.map((run) => Math.ceil(run.updates / options.block)));
+    for (let round = 0; round < rounds; round++) {
+      if (round % 10 === 0) options.progress?.(`latency: round ${round + 1} of ${rounds}`);
+      for (const session of sessions) {
+        const left = session.run.updates + options.warmup - session.updates.length;
+        await session.publish(Math.min(options.block, left));
+      }
+    }
+    // Late or extra signals still count.
+    await sleep(200);
+  } finally {
+    for (const session of sessions) await session.stop();
+  }
+  return sessions.map((session) => summarize(session.name, session.updates, session.stamps, options.warmup, session.error));
 }
 
 /**

@@ -78,7 +78,10 @@ async function main(): Promise<void> {
   try {
     const programs = compilePrograms(tmpRoot);
     if (scenario === 'latency') {
-      const result = await measureLatency(sidecar, { programs, tmpRoot, updates, warmup: 5, lostAfterMs: 1000, gapMs: [55, 75], nodeArgs });
+      const [result] = await measureLatency(
+        [{ reloader: sidecar, updates, lostAfterMs: 1000, gapMs: [55, 75], nodeArgs }],
+        { programs, tmpRoot, warmup: 5, block: updates },
+      );
       process.stdout.write(`${JSON.stringify(result)}\n`);
     } else if (scenario === 'tree') {
       const tree = buildTree(tmpRoot);

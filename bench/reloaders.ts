@@ -15,6 +15,8 @@ export interface ReloaderContext {
   readonly env?: NodeJS.ProcessEnv;
   /** Options for the sidecar's node (the profiler's --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** A command the sidecar runs through (nsenter into a Pod's PID namespace). */
+  readonly prefix?: readonly string[];
   /** A plain directory tree rather than a kubelet volume (Node baselines watch recursively). */
   readonly tree?: boolean;
 }
@@ -87,13 +89,15 @@ export const chokidar: Reloader = {
 
 export const sidecar: Reloader = {
   name: 'config-reloader (this sidecar)',
-  start: ({ dir, targetName, env, nodeArgs = [] }) =>
-    started(
-      new Child('config-reloader', process.execPath, [...nodeArgs, sidecarMain], {
+  start: ({ dir, targetName, env, nodeArgs = [], prefix = [] }) => {
+    const [command = process.execPath, ...args] = [...prefix, process.execPath, ...nodeArgs, sidecarMain];
+    return started(
+      new Child('config-reloader', command, args, {
         env: { ...process.env, CONFIG_DIR: dir, PROCESS_NAME: targetName, RELOAD_SIGNAL: 'SIGHUP', ...env },
       }),
       SIDECAR_READY,
-    ),
+    );
+  },
 };
 
 export function sidecarBuilt(): boolean {

@@ -38,13 +38,15 @@ export function buildTables(results: Results, options: Options): Table[] {
     const bare = results.idle.find((row) => row.name === 'bare node')?.rssKb ?? Number.NaN;
     tables.push({
       title: `Idle footprint (${options.idleSeconds} s window)`,
-      columns: ['process', 'RSS MiB', 'RSS vs bare node', 'threads', 'CPU ticks', 'wakeups'],
+      columns: ['process', 'RSS MiB', 'RSS vs bare node', 'threads', 'CPU ticks', 'wakeups', 'settling: ticks', 'settling: wakeups'],
       rows: results.idle.map((row) => [
         row.name, mib(row.rssKb), `${formatNumber(row.rssKb / bare)}x`, row.threads, row.cpuTicks, row.wakeups,
+        row.settlingTicks, row.settlingWakeups,
       ]),
       notes: [
         'RSS = VmRSS at the end of the window; CPU ticks = utime+stime gained in the window (1 tick = 10 ms);',
         'wakeups = context switches of all threads in the window. Nothing touches the watched directories meanwhile.',
+        'settling = the 15 s between ready and the window, when V8 runs its one-off memory reducer (see bench/idle.ts).',
         ...errors(results.idle),
       ],
     });

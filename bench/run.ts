@@ -15,7 +15,7 @@ import { compilePrograms, type CPrograms } from './compile';
 import { checkGoals, type Goal } from './goals';
 import { measureIdle, type IdleResult, type IdleSubject } from './idle';
 import { KubeletWriter } from './kubelet-writer';
-import { measureLatency } from './latency';
+import { type LatencyRun, measureLatency } from './latency';
 import { machineNote } from './machine';
 import * as reloaders from './reloaders';
 import type { Reloader } from './reloaders';
@@ -67,14 +67,6 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-interface LatencyRun {
-  readonly reloader: Reloader;
-  readonly updates: number;
-  readonly gapMs: readonly [number, number];
-  readonly lostAfterMs: number;
-  readonly label?: string;
-}
-
 /**
  * Every reloader gets the same pacing: 55-75 ms between one update's signal
  * and the next update. That clears chokidar's 50 ms throttle on `change`
@@ -92,9 +84,17 @@ function latencyRuns(updates: number, built: boolean): LatencyRun[] {
       reloader: reloaders.chokidar, label: 'Node chokidar, updates 15-25 ms apart',
       updates: 40, gapMs: [15, 25], lostAfterMs: 200,
     },
-    ...(built ? [{ reloader: reloaders.sidecar, ...paced }] : []),
+    ...(built
+      ? [
+          { reloader: reloaders.sidecar, ...paced },
+          { reloader: reloaders.sidecar, label: 'config-reloader, in a Pod-sized PID namespace', inPod: true, ...paced },
+        ]
+      : []),
   ];
 }
+
+/** Long enough for V8's one-off memory reducer (see idle.ts) to have run. */
+const SETTLE_MS = 15000;
 
 const TMPFS_MAGIC = 0x01021994;
 
@@ -234,17 +234,16 @@ async function main(): Promise<void> {
     let idle: Promise<IdleResult[]> | undefined;
     let idleCleanup: (() => Promise<void>) | undefined;
     if (options.sections.has('idle')) {
-      progress(`idle: starting subjects, then a ${options.idleSeconds} s window (the latency runs go on meanwhile)`);
+      progress(`idle: starting subjects; ${SETTLE_MS / 1000} s to settle, then a ${options.idleSeconds} s window (the latency runs go on meanwhile)`);
       const { subjects, cleanup } = await startIdleSubjects(programs, tmpRoot, built);
       idleCleanup = cleanup;
-      idle = measureIdle(subjects, options.idleSeconds * 1000, 1000);
+      idle = measureIdle(subjects, options.idleSeconds * 1000, SETTLE_MS);
     }
     try {
       if (options.sections.has('latency')) {
-        for (const run of latencyRuns(options.updates, built)) {
-          progress(`latency: ${run.label ?? run.reloader.name}, ${run.updates} updates`);
-          results.latency.push(await measureLatency(run.reloader, { programs, tmpRoot, warmup: 5, ...run }));
-        }
+        results.latency = await measureLatency(latencyRuns(options.updates, built), {
+          programs, tmpRoot, warmup: 5, block: 10, progress,
+        });
       }
       if (idle !== undefined) results.idle = await idle;
     } finally {

@@ -23,13 +23,16 @@ export class SignalTarget {
     });
   }
 
-  static async start(executable: string): Promise<SignalTarget> {
-    const target = new SignalTarget(new Child('signal-target', executable, []));
+  /** `prefix` runs it through another command first (nsenter into a Pod's namespace). */
+  static async start(executable: string, prefix: readonly string[] = []): Promise<SignalTarget> {
+    const [command = executable, ...args] = [...prefix, executable];
+    const target = new SignalTarget(new Child('signal-target', command, args));
     const line = await target.#child.waitForLine(/^ready \d+$/, 5000);
     target.readyStamp = BigInt(line.slice('ready '.length));
     return target;
   }
 
+  /** The pid of the process started: the target itself unless it was started through a prefix. */
   get pid(): number {
     return this.#child.pid;
   }
