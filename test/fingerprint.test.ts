@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +96,23 @@ test('FIFOs are skipped rather than read (reading one would block)', (t) => {
   writeFileSync(join(dir, 'a'), 'x');
   execFileSync('mkfifo', [join(dir, 'pipe')]);
   assert.deepEqual([...fingerprint([dir]).files.keys()], [join(dir, 'a')]);
+});
+
+test('every file is hashed over all its bytes, from empty to larger than the shared read buffer', (t) => {
+  const dir = tempDir(t);
+  const contents = {
+    'empty': Buffer.alloc(0),
+    'small.conf': Buffer.from('worker_processes 2;\n'),
+    'bundle.pem': Buffer.alloc(5 * 1024 * 1024 + 3, 'A'),
+    'edge.bin': Buffer.alloc(64 * 1024, 'B'),
+  };
+  for (const [name, content] of Object.entries(contents)) writeFileSync(join(dir, name), content);
+  const result = fingerprint([dir]);
+  for (const [name, content] of Object.entries(contents)) {
+    assert.equal(result.files.get(join(dir, name)), createHash('sha256').update(content).digest('hex'), name);
+  }
+  // A change in the last byte of the large file is a change.
+  contents['bundle.pem'][contents['bundle.pem'].length - 1] = 0x42;
+  writeFileSync(join(dir, 'bundle.pem'), contents['bundle.pem']);
+  assert.deepEqual(diffFingerprints(result, fingerprint([dir])).modified, [join(dir, 'bundle.pem')]);
 });

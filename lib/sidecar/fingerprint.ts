@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { readFileShared } from '../read-file-shared';
 import { DATA_LINK, isInternalName, isKubeletVolume } from './kubelet-volume';
 
 export interface Fingerprint {
@@ -66,15 +67,21 @@ function walk(visiblePath: string, realPath: string, files: Map<string, string>,
     if (stat.isDirectory()) {
       walk(entryVisible, entryReal, files, visited);
     } else if (stat.isFile()) {
-      files.set(entryVisible, hashFile(entryReal));
+      files.set(entryVisible, hashFile(entryReal, stat.size));
     }
     // FIFOs, sockets and devices are not configuration, and reading one could block.
   }
 }
 
-function hashFile(path: string): string {
+// Files up to this size are read into the buffer shared with the process
+// lookup, which keeps that much between reads; larger ones get a buffer of
+// their own, sized once from stat instead of by doubling.
+const SHARED_READ_MAX = 64 * 1024;
+
+function hashFile(path: string, size: number): string {
   try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
+    const content = size <= SHARED_READ_MAX ? readFileShared(path) : readFileSync(path);
+    return createHash('sha256').update(content).digest('hex');
   } catch (error) {
     return `error:${errorCode(error)}`;
   }
