@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AtomicWriter } from '../test/helpers/atomic-writer';
+import { configMapPayload } from '../test/helpers/volume-payloads';
 import { waitFor } from '../test/helpers/wait-for';
 import { freePort } from './nginx-container';
 import { type AppContainer, AttachedContainer, containerName, Deferred, IMAGES, podmanOk, startApp } from './podman';
@@ -46,7 +47,7 @@ describe('HAProxy reloaded with SIGUSR2 by a sidecar of its own uid, without cap
     chmodSync(volume, 0o755);
     writer = new AtomicWriter(volume);
     port = await freePort();
-    await writer.write({ 'haproxy.cfg': { data: haproxyConfig(port, 1), mode: 0o644 } });
+    await writer.write(configMapPayload({ 'haproxy.cfg': haproxyConfig(port, 1) }));
 
     haproxy = await startApp(deferred.add, {
       image: IMAGES.haproxy,
@@ -83,7 +84,7 @@ describe('HAProxy reloaded with SIGUSR2 by a sidecar of its own uid, without cap
 
   test('each update is served, with exactly one reload per update, sent to the master', async () => {
     for (let version = 2; version <= UPDATES + 1; version++) {
-      await writer.write({ 'haproxy.cfg': { data: haproxyConfig(port, version), mode: 0o644 } });
+      await writer.write(configMapPayload({ 'haproxy.cfg': haproxyConfig(port, version) }));
       await waitFor(`HAProxy to serve v${version}`, async () => (await fetchLocal(port))?.body === `v${version}\n`, {
         timeoutMs: 20_000,
         intervalMs: 50,

@@ -1,34 +1,17 @@
-// The nginx app container of the container tests, and what its log says
-// about signals. At notice level (the official image's level too) nginx logs
-// every signal it receives with the sender's pid and what it did:
-//   signal 1 (SIGHUP) received from 42, reconfiguring   <- the master
-//   signal 1 (SIGHUP) received from 42, ignoring        <- a worker
+// The nginx app container of the container tests. Its image logs at notice
+// level (as the official image does), so its log names every signal, the
+// sender and what nginx did; test/helpers/nginx-log.ts parses that.
 import { createServer } from 'node:net';
+import { nginxSignals, parseNginxLog, type NginxSignal } from '../test/helpers/nginx-log';
 import { type Defer, IMAGES, startApp } from './podman';
-
-export interface NginxSignal {
-  readonly signal: string;
-  readonly from: number;
-  /** What nginx did: "reconfiguring" in the master, "ignoring" in a worker for SIGHUP. */
-  readonly action: string;
-}
 
 export interface NginxContainer {
   readonly name: string;
   /** The port nginx serves on 127.0.0.1 (host network), or undefined with no network. */
   readonly port: number | undefined;
   log(): Promise<string>;
-  signals(): Promise<NginxSignal[]>;
-}
-
-const SIGNAL_LINE = /signal \d+ \((SIG\w+)\) received from (\d+), ([a-z ]+)/g;
-
-export function parseNginxSignals(log: string): NginxSignal[] {
-  return [...log.matchAll(SIGNAL_LINE)].map((match) => ({
-    signal: match[1] ?? '',
-    from: Number(match[2]),
-    action: (match[3] ?? '').trim(),
-  }));
+  /** The SIGHUPs nginx logged receiving, in the master or a worker. */
+  sighups(): Promise<NginxSignal[]>;
 }
 
 /** A free TCP port on 127.0.0.1, for a server in the host network namespace. */
@@ -55,5 +38,7 @@ export async function startNginx(defer: Defer, configDir: string, port?: number)
     hostNetwork: port !== undefined,
     ready: /start worker process/,
   });
-  return { ...app, port, signals: async () => parseNginxSignals(await app.log()) };
+  const sighups = async (): Promise<NginxSignal[]> =>
+    nginxSignals(parseNginxLog(await app.log())).filter((signal) => signal.name === 'SIGHUP');
+  return { ...app, port, sighups };
 }
