@@ -48,11 +48,10 @@ export async function runSidecar(options: RunOptions): Promise<number> {
   let endpoint: HttpEndpoint | undefined;
   let observer: ReloadObserver = nullObserver;
   if (config.metricsAddr !== undefined) {
-    // Loaded only here, so that without METRICS_ADDR prom-client never is.
-    const [{ createMetrics }, { startHttpEndpoint, ListenError }] = await Promise.all([
-      import('../sidecar/metrics.js'),
-      import('../sidecar/http-server.js'),
-    ]);
+    // Loaded only here, so that without METRICS_ADDR prom-client never is
+    // (require rather than import(): see main.ts).
+    const { createMetrics } = require('../sidecar/metrics') as typeof import('../sidecar/metrics');
+    const { startHttpEndpoint, ListenError } = require('../sidecar/http-server') as typeof import('../sidecar/http-server');
     const metrics = createMetrics(version);
     observer = metrics.observer;
     try {
