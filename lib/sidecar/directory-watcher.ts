@@ -5,7 +5,7 @@
 //   rename over `..data`) is a change, reported at once. Nothing below the
 //   root is watched: the payload lives in `..<timestamp>` directories that are
 //   written before the commit and never modified after it.
-// - plain: any other directory, watched recursively (new subdirectories are
+// - plain: every other directory, watched recursively (new subdirectories are
 //   watched as they appear). Writes, creations, deletions and moves are
 //   changes, reported through the trailing debounce so that a burst, or an
 //   editor's write-to-temp-then-rename save, becomes one reload.
