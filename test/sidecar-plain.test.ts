@@ -74,14 +74,20 @@ test('a deleted config directory is waited for and watched again when it is back
   const { dir, app, sidecar } = await setup(t, 'plain-deleted');
   rmSync(dir, { recursive: true });
   await sidecar.waitForMessage('config directory lost; keeping on and waiting for it to come back');
+  // rm -r unlinks the file before it removes the directory; on a loaded
+  // machine the sidecar may see the directory empty in between, a real
+  // change. Once the loss is noticed, nothing more may be sent.
+  const beforeLoss = app.signals().length;
   await sleep(QUIET_MS);
-  assert.equal(app.signals().length, 0, 'no reload while the directory is gone');
+  assert.equal(app.signals().length, beforeLoss, `no reload while the directory is gone\n${sidecar.transcript()}`);
   mkdirSync(dir);
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await sidecar.waitForMessage('config directory is back; watching again');
-  await app.waitForSignals(1);
+  await app.waitForSignals(beforeLoss + 1);
+  await sleep(QUIET_MS);
+  const afterReturn = app.signals().length;
   writeFileSync(join(dir, 'app.conf'), 'v2');
-  await app.waitForSignals(2);
+  await app.waitForSignals(afterReturn + 1);
 });
 
 test('a kernel queue overflow is rescanned and the change still reloads, once', async (t) => {
