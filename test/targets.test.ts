@@ -82,3 +82,10 @@ test('the permission diagnosis names both uids and both fixes', () => {
   assert.match(message, /runAsUser: 101/);
   assert.match(message, /add \[KILL\]/);
 });
+
+test('the process list in a diagnosis leaves out kernel threads', () => {
+  const host = [proc(2, 0, 'kthreadd', [], { kernelThread: true }), proc(7, 1, 'nginx'), proc(SELF, 1, 'node')];
+  const message = noTargetMessage('redis', host, SELF);
+  assert.doesNotMatch(message, /kthreadd/);
+  assert.match(message, /7 nginx/);
+});

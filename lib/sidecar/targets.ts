@@ -97,7 +97,9 @@ function isDescendantOf(info: ProcessSummary, ancestor: number, byPid: ReadonlyM
 
 /** "12 nginx, 40 sh, ..." for messages, at most `limit` entries. */
 export function describeProcesses(processes: readonly ProcessSummary[], limit = 20): string {
-  const listed = processes.slice(0, limit).map((info) => `${info.pid} ${info.exeName ?? info.comm}`);
-  if (processes.length > limit) listed.push(`and ${processes.length - limit} more`);
+  // Kernel threads are never targets; listing them would bury the names that matter.
+  const candidates = processes.filter((info) => !info.kernelThread);
+  const listed = candidates.slice(0, limit).map((info) => `${info.pid} ${info.exeName ?? info.comm}`);
+  if (candidates.length > limit) listed.push(`and ${candidates.length - limit} more`);
   return listed.join(', ');
 }
