@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 
 import {
-  catchesSignal, listProcesses, listProcessSummaries, type ProcessInfo, type ProcessSummary, readProcess, withStatus,
+  catchesSignal, listProcesses, listProcessSummaries, type ProcessInfo, type ProcessSummary, readProcess, readProcessSummary, withStatus,
 } from '../lib/proc';
 import { killAndReap, spawnTracked } from './helpers/child-process';
 import { startSignalRecorder } from './helpers/signal-recorder';
@@ -38,6 +38,7 @@ describe('listProcessSummaries and withStatus on live processes', () => {
     // The one field that may change between the reads: running or sleeping.
     const full = { ...read, state: summary.state };
     assert.deepEqual(summary, withoutStatus(full));
+    assert.deepEqual({ ...readProcessSummary(recorder.pid), state: summary.state }, summary);
     const completed = withStatus(summary);
     assert.deepEqual(completed, full);
     assert.ok(completed !== undefined && catchesSignal(completed, SIGHUP));
@@ -60,13 +61,14 @@ describe('listProcessSummaries and withStatus on live processes', () => {
     assert.deepEqual(summaries.get(child.pid), withoutStatus(sleeping));
   });
 
-  it('withStatus returns undefined once the summarised process has exited', async (t) => {
+  it('withStatus and readProcessSummary return undefined once the process has exited', async (t) => {
     const child = await spawnTracked(t, 'sleep', ['100']);
     const summary = await waitFor('sleep to be listed', () =>
       listProcessSummaries().find((info) => info.pid === child.pid && info.comm === 'sleep'),
     );
     await killAndReap(child);
     assert.equal(withStatus(summary), undefined);
+    assert.equal(readProcessSummary(child.pid), undefined);
   });
 
   it('reads a command line far longer than the reused read buffer completely', async (t) => {
