@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { settingsMarkdownTable } from '../lib/cli/help';
 import { SETTINGS } from '../lib/sidecar/settings';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
@@ -19,6 +20,7 @@ test('the README settings table lists every setting with its variable, flag and 
   }
   const rows = table.split('\n').filter((line) => /^\| `[A-Z_]+` \|/.test(line));
   assert.equal(rows.length, SETTINGS.length, 'no stale rows');
+  assert.ok(table.includes(settingsMarkdownTable().trim()), 'the table is exactly what settingsMarkdownTable() generates');
 });
 
 test('the README gives the two quick-start commands', () => {
