@@ -65,6 +65,43 @@ function assertInvariant(app: NamedApp, before: number, result: SequenceResult, 
 
 const baseSeed = Number(process.env['SEED'] ?? Date.now() % 1_000_000);
 
+/**
+ * Performs one step of a sequence and returns the CLOCK_MONOTONIC time just
+ * before its content change, or undefined when it changed no content.
+ */
+type Perform = (step: Step, random: () => number, index: number) => Promise<bigint | undefined>;
+
+/** Runs SEQUENCES randomized sequences against one app and sidecar watching `dir`, checking the invariant after each. */
+async function checkSequences(t: { after(fn: () => unknown): void }, dir: string, name: string, seedBase: number, perform: Perform): Promise<void> {
+  const app = await NamedApp.start(t, name);
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: name, DEBOUNCE: `${DEBOUNCE_MS}ms` } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+
+  for (let sequence = 0; sequence < SEQUENCES; sequence++) {
+    const seed = seedBase + sequence;
+    const random = generator(seed);
+    const before = app.signals().length;
+    const result: SequenceResult = { lastChangeAt: undefined, changes: 0, log: [] };
+    // One sequence in six changes nothing at all.
+    const steps: Step[] = ['change', 'noop', 'attrib'];
+    const allowed = sequence % 6 === 5 ? steps.filter((step) => step !== 'change') : steps;
+    for (let i = 0; i < STEPS; i++) {
+      const step = pick(random, allowed);
+      const spacing = pick(random, SPACINGS_MS);
+      const changedAt = await perform(step, random, i);
+      if (changedAt !== undefined) {
+        result.lastChangeAt = changedAt;
+        result.changes += 1;
+      }
+      result.log.push(`${step}+${spacing}ms`);
+      await sleep(spacing);
+    }
+    await sleep(SETTLE_MS);
+    assertInvariant(app, before, result, seed, () => sidecar.transcript());
+  }
+}
+
 test(`kubelet volume: randomized updates, resyncs and fsGroup walks keep the invariant (base seed ${baseSeed})`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'invariant-kubelet-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,39 +113,17 @@ test(`kubelet volume: randomized updates, resyncs and fsGroup walks keep the inv
     },
   });
   await writer.write(configMapPayload({ 'app.conf': `v${version}` }));
-  const app = await NamedApp.start(t, 'invariant-kube');
-  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: 'invariant-kube', DEBOUNCE: `${DEBOUNCE_MS}ms` } });
-  t.after(() => sidecar.stop());
-  await sidecar.waitForMessage('ready');
-
-  for (let sequence = 0; sequence < SEQUENCES; sequence++) {
-    const seed = baseSeed + sequence;
-    const random = generator(seed);
-    const before = app.signals().length;
-    const result: SequenceResult = { lastChangeAt: undefined, changes: 0, log: [] };
-    // One sequence in six changes nothing at all.
-    const steps: Step[] = ['change', 'noop', 'attrib'];
-    const allowed = sequence % 6 === 5 ? steps.filter((step) => step !== 'change') : steps;
-    for (let i = 0; i < STEPS; i++) {
-      const step = pick(random, allowed);
-      const spacing = pick(random, SPACINGS_MS);
-      if (step === 'change') {
-        version += 1;
-        const written = await writer.write(configMapPayload({ 'app.conf': `v${version}` }));
-        assert.ok(written.changed);
-        result.lastChangeAt = swapAt;
-        result.changes += 1;
-      } else if (step === 'noop') {
-        await writer.resync();
-      } else {
-        await setVolumeOwnership(dir, 3000 + i, true);
-      }
-      result.log.push(`${step}+${spacing}ms`);
-      await sleep(spacing);
+  await checkSequences(t, dir, 'invariant-kube', baseSeed, async (step, _random, index) => {
+    if (step === 'change') {
+      version += 1;
+      const written = await writer.write(configMapPayload({ 'app.conf': `v${version}` }));
+      assert.ok(written.changed);
+      return swapAt;
     }
-    await sleep(SETTLE_MS);
-    assertInvariant(app, before, result, seed, () => sidecar.transcript());
-  }
+    if (step === 'noop') await writer.resync();
+    else await setVolumeOwnership(dir, 3000 + index, true);
+    return undefined;
+  });
 });
 
 test(`plain directory: randomized writes, identical rewrites and chmods keep the invariant (base seed ${baseSeed})`, async (t) => {
@@ -121,38 +136,18 @@ test(`plain directory: randomized writes, identical rewrites and chmods keep the
     contents.set(file, `v${version}`);
     writeFileSync(join(dir, file), `v${version}`);
   }
-  const app = await NamedApp.start(t, 'invariant-plain');
-  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: 'invariant-plain', DEBOUNCE: `${DEBOUNCE_MS}ms` } });
-  t.after(() => sidecar.stop());
-  await sidecar.waitForMessage('ready');
-
-  for (let sequence = 0; sequence < SEQUENCES; sequence++) {
-    const seed = baseSeed + 1000 + sequence;
-    const random = generator(seed);
-    const before = app.signals().length;
-    const result: SequenceResult = { lastChangeAt: undefined, changes: 0, log: [] };
-    const steps: Step[] = ['change', 'noop', 'attrib'];
-    const allowed = sequence % 6 === 5 ? steps.filter((step) => step !== 'change') : steps;
-    for (let i = 0; i < STEPS; i++) {
-      const step = pick(random, allowed);
-      const file = pick(random, files);
-      const spacing = pick(random, SPACINGS_MS);
-      const path = join(dir, file);
-      if (step === 'change') {
-        version += 1;
-        result.lastChangeAt = process.hrtime.bigint();
-        writeFileSync(path, `v${version}`);
-        contents.set(file, `v${version}`);
-        result.changes += 1;
-      } else if (step === 'noop') {
-        writeFileSync(path, contents.get(file) ?? '');
-      } else {
-        chmodSync(path, i % 2 === 0 ? 0o600 : 0o644);
-      }
-      result.log.push(`${step} ${file}+${spacing}ms`);
-      await sleep(spacing);
+  await checkSequences(t, dir, 'invariant-plain', baseSeed + 1000, async (step, random, index) => {
+    const file = pick(random, files);
+    const path = join(dir, file);
+    if (step === 'change') {
+      version += 1;
+      const changedAt = process.hrtime.bigint();
+      writeFileSync(path, `v${version}`);
+      contents.set(file, `v${version}`);
+      return changedAt;
     }
-    await sleep(SETTLE_MS);
-    assertInvariant(app, before, result, seed, () => sidecar.transcript());
-  }
+    if (step === 'noop') writeFileSync(path, contents.get(file) ?? '');
+    else chmodSync(path, index % 2 === 0 ? 0o600 : 0o644);
+    return undefined;
+  });
 });
