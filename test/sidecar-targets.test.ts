@@ -1,12 +1,13 @@
 // Whom the sidecar signals, and how it keeps the app alive, with real
 // processes receiving real signals.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
+import { spawnTracked } from './helpers/child-process';
 import { NamedApp } from './helpers/named-app';
 import { copyPackageReadableByAll } from './helpers/package-copy';
 import { SidecarProcess } from './helpers/sidecar-process';
@@ -126,4 +127,18 @@ test('a uid mismatch is explained with both uids and both fixes, and the sidecar
     lines.some((line) => line.msg === 'reload not sent' && /uid 0\).*uid 65534 without CAP_KILL.*runAsUser: 0.*add \[KILL\]/.test(String(line['reason']))));
   assert.equal(app.signals().length, 0);
   assert.equal(sidecar.child.exitCode, null);
+});
+
+test('a target that ignores the signal is warned about by name', async (t) => {
+  const dir = configDir(t);
+  const bin = mkdtempSync(join(tmpdir(), 'ignorer-'));
+  t.after(() => rmSync(bin, { recursive: true, force: true }));
+  symlinkSync('/bin/sleep', join(bin, 'ignoring-app'));
+  // SIG_IGN survives exec: the app starts with SIGHUP ignored, as under nohup.
+  const app = await spawnTracked(t, 'sh', ['-c', `trap '' HUP; exec ${join(bin, 'ignoring-app')} 600`]);
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'ignoring-app' });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await sidecar.waitFor('the ignored-signal warning', (lines) =>
+    lines.some((line) => line.msg === 'target ignores the signal' && /ignores SIGHUP, so it will not reload/.test(String(line['reason']))));
+  assert.equal(app.exitCode, null, 'the app is still running');
 });
