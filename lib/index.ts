@@ -16,7 +16,15 @@ export {
 export type { DefaultAction, Signal } from './signals';
 export { maskHas, parseCmdline, parseStat, parseStatus, PF_KTHREAD, ProcFormatError } from './proc-parse';
 export type { ProcSignalMasks, ProcStat, ProcStatus } from './proc-parse';
-export { catchesSignal, ignoresSignal, listProcesses, readProcess } from './proc';
-export type { ProcessInfo, ProcessSignals } from './proc';
+export {
+  catchesSignal,
+  ignoresSignal,
+  listProcessSummaries,
+  listProcesses,
+  readProcess,
+  readProcessSummary,
+  withStatus,
+} from './proc';
+export type { ProcessInfo, ProcessSignals, ProcessSummary } from './proc';
 export { signalProcess } from './signal-process';
 export type { SignalMethod, SignalProcessOptions, SignalTarget } from './signal-process';

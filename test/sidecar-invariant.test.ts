@@ -113,7 +113,7 @@ test(`kubelet volume: randomized updates, resyncs and fsGroup walks keep the inv
     },
   });
   await writer.write(configMapPayload({ 'app.conf': `v${version}` }));
-  await checkSequences(t, dir, 'invariant-kube', baseSeed, async (step, _random, index) => {
+  await checkSequences(t, dir, `invariant-kube-${process.pid}`, baseSeed, async (step, _random, index) => {
     if (step === 'change') {
       version += 1;
       const written = await writer.write(configMapPayload({ 'app.conf': `v${version}` }));
@@ -136,7 +136,7 @@ test(`plain directory: randomized writes, identical rewrites and chmods keep the
     contents.set(file, `v${version}`);
     writeFileSync(join(dir, file), `v${version}`);
   }
-  await checkSequences(t, dir, 'invariant-plain', baseSeed + 1000, async (step, random, index) => {
+  await checkSequences(t, dir, `invariant-plain-${process.pid}`, baseSeed + 1000, async (step, random, index) => {
     const file = pick(random, files);
     const path = join(dir, file);
     if (step === 'change') {

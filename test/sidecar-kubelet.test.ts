@@ -44,7 +44,7 @@ async function kubeletVolume(
 }
 
 test('reloads exactly once per ConfigMap update, at once, and never at start-up', async (t) => {
-  const { dir, writer, app, sidecar } = await kubeletVolume(t, 'cm-app', configMapPayload({ 'app.conf': 'v0' }));
+  const { dir, writer, app, sidecar } = await kubeletVolume(t, `cm-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }));
   await sleep(QUIET_MS);
   assert.equal(app.signals().length, 0, 'nothing at start-up');
   for (let version = 1; version <= 5; version++) {
@@ -61,7 +61,7 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
 });
 
 test('a no-op resync and an fsGroup walk send nothing', async (t) => {
-  const { dir, writer, app, sidecar } = await kubeletVolume(t, 'resync-app', configMapPayload({ 'app.conf': 'v0' }));
+  const { dir, writer, app, sidecar } = await kubeletVolume(t, `resync-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }));
   const result = await writer.resync();
   assert.equal(result.changed, false);
   await setVolumeOwnership(dir, 1234, true);
@@ -72,7 +72,7 @@ test('a no-op resync and an fsGroup walk send nothing', async (t) => {
 });
 
 test('an update with an fsGroup walk inside it is still one reload', async (t) => {
-  const { writer, app, sidecar } = await kubeletVolume(t, 'fsgroup-app', configMapPayload({ 'app.conf': 'v0' }), { fsGroup: 2000 });
+  const { writer, app, sidecar } = await kubeletVolume(t, `fsgroup-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }), { fsGroup: 2000 });
   await writer.write(configMapPayload({ 'app.conf': 'v1' }));
   await app.waitForSignals(1);
   await sleep(QUIET_MS);
@@ -80,7 +80,7 @@ test('an update with an fsGroup walk inside it is still one reload', async (t) =
 });
 
 test('the pre-2021 kubelet order (links before the swap) is one reload per update', async (t) => {
-  const { writer, app, sidecar } = await kubeletVolume(t, 'legacy-app', configMapPayload({ 'a.conf': 'v0' }), { legacyOrder: true });
+  const { writer, app, sidecar } = await kubeletVolume(t, `legacy-app-${process.pid}`, configMapPayload({ 'a.conf': 'v0' }), { legacyOrder: true });
   await writer.write(configMapPayload({ 'a.conf': 'v1', 'b.conf': 'new key' }));
   await app.waitForSignals(1);
   await writer.write(configMapPayload({ 'b.conf': 'a key removed' }));
@@ -93,7 +93,7 @@ test('a Secret (0400) with nested keys: adding and removing keys is one reload e
   const secret = (data: Record<string, string>, items: { key: string; path: string }[]): Payload =>
     secretPayload(data, { defaultMode: 0o400, items });
   const { dir, writer, app, sidecar } = await kubeletVolume(
-    t, 'secret-app', secret({ tls: 'cert-1' }, [{ key: 'tls', path: 'tls/cert.pem' }]),
+    t, `secret-app-${process.pid}`, secret({ tls: 'cert-1' }, [{ key: 'tls', path: 'tls/cert.pem' }]),
   );
   await writer.write(secret({ tls: 'cert-2', key: 'key-2' }, [{ key: 'tls', path: 'tls/cert.pem' }, { key: 'key', path: 'tls/key.pem' }]));
   await app.waitForSignals(1);
@@ -109,7 +109,7 @@ test('a Secret (0400) with nested keys: adding and removing keys is one reload e
 test('a projected volume of a ConfigMap and a Secret is one reload per update', async (t) => {
   const projected = (version: number): Payload =>
     projectedPayload([{ configMap: { 'app.conf': `conf v${version}` } }, { secret: { password: `pw v${version}` } }]);
-  const { writer, app, sidecar } = await kubeletVolume(t, 'projected-app', projected(0));
+  const { writer, app, sidecar } = await kubeletVolume(t, `projected-app-${process.pid}`, projected(0));
   await writer.write(projected(1));
   await app.waitForSignals(1);
   await sleep(QUIET_MS);
@@ -117,13 +117,13 @@ test('a projected volume of a ConfigMap and a Secret is one reload per update', 
 });
 
 test('several volumes: each update of each is one reload', async (t) => {
-  const first = await kubeletVolume(t, 'multi-app', configMapPayload({ 'a.conf': 'v0' }));
+  const first = await kubeletVolume(t, `multi-app-${process.pid}`, configMapPayload({ 'a.conf': 'v0' }));
   const secondDir = mkdtempSync(join(tmpdir(), 'kubelet-volume-'));
   t.after(() => rmSync(secondDir, { recursive: true, force: true }));
   const second = new AtomicWriter(secondDir);
   await second.write(configMapPayload({ 'b.conf': 'v0' }));
   await first.sidecar.stop();
-  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: `${first.dir},${secondDir}`, PROCESS_NAME: 'multi-app', DEBOUNCE } });
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: `${first.dir},${secondDir}`, PROCESS_NAME: `multi-app-${process.pid}`, DEBOUNCE } });
   t.after(() => sidecar.stop());
   await sidecar.waitForMessage('ready');
   await first.writer.write(configMapPayload({ 'a.conf': 'v1' }));
@@ -140,8 +140,8 @@ test('a kubelet volume mounted below a plain config directory reloads at once on
   mkdirSync(join(root, 'configmap'));
   const writer = new AtomicWriter(join(root, 'configmap'));
   await writer.write(configMapPayload({ 'app.conf': 'v0' }));
-  const app = await NamedApp.start(t, 'nested-volume');
-  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: root, PROCESS_NAME: 'nested-volume', DEBOUNCE } });
+  const app = await NamedApp.start(t, `nested-volume-${process.pid}`);
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: root, PROCESS_NAME: `nested-volume-${process.pid}`, DEBOUNCE } });
   t.after(() => sidecar.stop());
   await sidecar.waitForMessage('ready');
   await writer.write(configMapPayload({ 'app.conf': 'v1' }));

@@ -30,13 +30,13 @@ async function setup(
 }
 
 test('sends nothing at start-up', async (t) => {
-  const { app, sidecar } = await setup(t, 'plain-start');
+  const { app, sidecar } = await setup(t, `plain-start-${process.pid}`);
   await sleep(QUIET_MS);
   assert.equal(app.signals().length, 0, sidecar.transcript());
 });
 
 test('a burst of writes is one reload after the debounce', async (t) => {
-  const { dir, app, sidecar } = await setup(t, 'plain-burst');
+  const { dir, app, sidecar } = await setup(t, `plain-burst-${process.pid}`);
   for (let i = 1; i <= 20; i++) writeFileSync(join(dir, 'app.conf'), `v${i}`);
   await app.waitForSignals(1);
   await sleep(QUIET_MS);
@@ -46,7 +46,7 @@ test('a burst of writes is one reload after the debounce', async (t) => {
 });
 
 test("an editor's atomic save (write a temp file, rename it over) is one reload", async (t) => {
-  const { dir, app, sidecar } = await setup(t, 'plain-editor');
+  const { dir, app, sidecar } = await setup(t, `plain-editor-${process.pid}`);
   writeFileSync(join(dir, '.app.conf.swp'), 'v1');
   renameSync(join(dir, '.app.conf.swp'), join(dir, 'app.conf'));
   await app.waitForSignals(1);
@@ -55,7 +55,7 @@ test("an editor's atomic save (write a temp file, rename it over) is one reload"
 });
 
 test('new subdirectories are watched as they appear', async (t) => {
-  const { dir, app } = await setup(t, 'plain-subdir');
+  const { dir, app } = await setup(t, `plain-subdir-${process.pid}`);
   mkdirSync(join(dir, 'conf.d', 'deep'), { recursive: true });
   await sleep(QUIET_MS);
   assert.equal(app.signals().length, 0, 'empty directories are no content change');
@@ -64,7 +64,7 @@ test('new subdirectories are watched as they appear', async (t) => {
 });
 
 test('chmod, chown and touch are not changes', async (t) => {
-  const { dir, app, sidecar } = await setup(t, 'plain-attrib');
+  const { dir, app, sidecar } = await setup(t, `plain-attrib-${process.pid}`);
   chmodSync(join(dir, 'app.conf'), 0o600);
   utimesSync(join(dir, 'app.conf'), new Date(), new Date(2000, 1, 1));
   writeFileSync(join(dir, 'app.conf'), 'v0'); // same bytes rewritten: not a change either
@@ -74,7 +74,7 @@ test('chmod, chown and touch are not changes', async (t) => {
 });
 
 test('a deleted config directory is waited for and watched again when it is back', async (t) => {
-  const { dir, app, sidecar } = await setup(t, 'plain-deleted');
+  const { dir, app, sidecar } = await setup(t, `plain-deleted-${process.pid}`);
   rmSync(dir, { recursive: true });
   await sidecar.waitForMessage('config directory lost; keeping on and waiting for it to come back');
   // rm -r unlinks the file before it removes the directory; on a loaded
@@ -103,7 +103,7 @@ test('a kernel queue overflow is rescanned and the change still reloads, once', 
   let setupResult;
   try {
     // A debounce longer than the burst takes even on a loaded machine: one burst, one reload.
-    setupResult = await setup(t, 'plain-overflow', 2000);
+    setupResult = await setup(t, `plain-overflow-${process.pid}`, 2000);
   } finally {
     writeFileSync(sysctl, original);
   }
@@ -127,7 +127,7 @@ test('a kernel queue overflow is rescanned and the change still reloads, once', 
 });
 
 test('a config directory replaced by another one (moved away, new one moved in) is followed', async (t) => {
-  const { dir, app, sidecar } = await setup(t, 'plain-replaced');
+  const { dir, app, sidecar } = await setup(t, `plain-replaced-${process.pid}`);
   const staged = `${dir}.staged`;
   t.after(() => rmSync(`${dir}.old`, { recursive: true, force: true }));
   t.after(() => rmSync(staged, { recursive: true, force: true }));

@@ -35,7 +35,7 @@ async function startSidecar(
 }
 
 test('a name longer than the 15-character comm is found through argv[0]', async (t) => {
-  const name = 'reloadable-application-with-a-long-name';
+  const name = `reloadable-application-with-a-long-name-${process.pid}`;
   const dir = configDir(t);
   const app = await NamedApp.start(t, name);
   await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name });
@@ -45,8 +45,8 @@ test('a name longer than the 15-character comm is found through argv[0]', async 
 
 test('only the master of a process tree is signalled, never its workers', async (t) => {
   const dir = configDir(t);
-  const app = await NamedApp.start(t, 'tree-app', { workers: 2 });
-  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'tree-app' });
+  const app = await NamedApp.start(t, `tree-app-${process.pid}`, { workers: 2 });
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `tree-app-${process.pid}` });
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await app.waitForSignals(1);
   await sleep(300);
@@ -56,8 +56,8 @@ test('only the master of a process tree is signalled, never its workers', async 
 
 test('SIGNAL_ALL signals the workers too', async (t) => {
   const dir = configDir(t);
-  const app = await NamedApp.start(t, 'all-app', { workers: 2 });
-  await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'all-app', SIGNAL_ALL: 'true' });
+  const app = await NamedApp.start(t, `all-app-${process.pid}`, { workers: 2 });
+  await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `all-app-${process.pid}`, SIGNAL_ALL: 'true' });
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await app.waitForSignals(1);
   await app.waitForSignals(2, 'worker');
@@ -65,8 +65,8 @@ test('SIGNAL_ALL signals the workers too', async (t) => {
 
 test('never signals a process that has not installed its handler yet: waits, then delivers', async (t) => {
   const dir = configDir(t);
-  const app = await NamedApp.start(t, 'late-handler', { handlerDelayMs: 1500 });
-  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'late-handler', HANDLER_WAIT: '10s' });
+  const app = await NamedApp.start(t, `late-handler-${process.pid}`, { handlerDelayMs: 1500 });
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `late-handler-${process.pid}`, HANDLER_WAIT: '10s' });
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await sidecar.waitForMessage('waiting for the target to install its signal handler');
   await app.waitForSignals(1);
@@ -78,8 +78,8 @@ test('never signals a process that has not installed its handler yet: waits, the
 
 test('gives up rather than kill an app whose handler never comes, and keeps running', async (t) => {
   const dir = configDir(t);
-  const app = await NamedApp.start(t, 'no-handler', { handlerDelayMs: 600_000 });
-  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'no-handler', HANDLER_WAIT: '300ms' });
+  const app = await NamedApp.start(t, `no-handler-${process.pid}`, { handlerDelayMs: 600_000 });
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `no-handler-${process.pid}`, HANDLER_WAIT: '300ms' });
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await sidecar.waitFor('the handler timeout', (lines) =>
     lines.some((line) => line.msg === 'reload not sent' && /has still not installed a handler/.test(String(line['reason']))));
@@ -89,8 +89,8 @@ test('gives up rather than kill an app whose handler never comes, and keeps runn
 
 test('follows a restart: the next reload goes to the new process', async (t) => {
   const dir = configDir(t);
-  const app = await NamedApp.start(t, 'restarting');
-  await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'restarting' });
+  const app = await NamedApp.start(t, `restarting-${process.pid}`);
+  await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `restarting-${process.pid}` });
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await app.waitForSignals(1);
   const firstPid = app.pid;
@@ -103,8 +103,8 @@ test('follows a restart: the next reload goes to the new process', async (t) => 
 
 test('without a shared PID namespace it says the Pod needs shareProcessNamespace, and keeps running', async (t) => {
   const dir = configDir(t);
-  const app = await NamedApp.start(t, 'other-ns');
-  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'other-ns' }, ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child']);
+  const app = await NamedApp.start(t, `other-ns-${process.pid}`);
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `other-ns-${process.pid}` }, ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child']);
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await sidecar.waitFor('the target-not-found diagnosis', (lines) =>
     lines.some((line) => line.msg === 'target not found' && /shareProcessNamespace: true/.test(String(line['reason']))));
@@ -115,10 +115,10 @@ test('without a shared PID namespace it says the Pod needs shareProcessNamespace
 
 test('a uid mismatch is explained with both uids and both fixes, and the sidecar keeps running', async (t) => {
   const dir = configDir(t);
-  const app = await NamedApp.start(t, 'root-owned');
+  const app = await NamedApp.start(t, `root-owned-${process.pid}`);
   const sidecar = await startSidecar(
     t,
-    { CONFIG_DIR: dir, PROCESS_NAME: 'root-owned' },
+    { CONFIG_DIR: dir, PROCESS_NAME: `root-owned-${process.pid}` },
     ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
     join(copyPackageReadableByAll(t), 'dist', 'lib', 'cli', 'main.js'),
   );
@@ -133,10 +133,10 @@ test('a target that ignores the signal is warned about by name', async (t) => {
   const dir = configDir(t);
   const bin = mkdtempSync(join(tmpdir(), 'ignorer-'));
   t.after(() => rmSync(bin, { recursive: true, force: true }));
-  symlinkSync('/bin/sleep', join(bin, 'ignoring-app'));
+  symlinkSync('/bin/sleep', join(bin, `ignoring-app-${process.pid}`));
   // SIG_IGN survives exec: the app starts with SIGHUP ignored, as under nohup.
-  const app = await spawnTracked(t, 'sh', ['-c', `trap '' HUP; exec ${join(bin, 'ignoring-app')} 600`]);
-  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: 'ignoring-app' });
+  const app = await spawnTracked(t, 'sh', ['-c', `trap '' HUP; exec ${join(bin, `ignoring-app-${process.pid}`)} 600`]);
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `ignoring-app-${process.pid}` });
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await sidecar.waitFor('the ignored-signal warning', (lines) =>
     lines.some((line) => line.msg === 'target ignores the signal' && /ignores SIGHUP, so it will not reload/.test(String(line['reason']))));
