@@ -42,7 +42,8 @@ function subscribe(consumer: Consumer, dir: string, count: number): Subscription
   let seen = 0;
   let finish: (complete: boolean) => void = () => undefined;
   const done = new Promise<boolean>((resolve) => (finish = resolve));
-  const deadline = setTimeout(() => finish(false), 10000);
+  // A round takes tens of milliseconds; one that has not finished in 3 s lost events.
+  const deadline = setTimeout(() => finish(false), 3000);
   const tick = (n: number): void => {
     seen += n;
     if (seen >= count) finish(true);
