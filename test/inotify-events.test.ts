@@ -15,9 +15,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 
-import { Inotify, type InotifyEvent } from '../lib/inotify';
+import type { InotifyEvent } from '../lib/inotify';
 import {
   IN_ALL_EVENTS,
   IN_ATTRIB,
@@ -31,13 +31,8 @@ import {
   IN_MOVE,
   IN_MOVE_SELF,
 } from '../lib/inotify-flags';
-import { barrier, describeEvents, tempDir } from './helpers/inotify-kit';
+import { barrier, describeEvents, openInotify, tempDir } from './helpers/inotify-kit';
 
-function open(t: TestContext): Inotify {
-  const inotify = new Inotify();
-  t.after(() => inotify.close());
-  return inotify;
-}
 
 function only(events: readonly InotifyEvent[], kind: string, name?: string): InotifyEvent {
   const matching = events.filter((e) => e.kind === kind && (name === undefined || e.name === name));
@@ -48,7 +43,7 @@ function only(events: readonly InotifyEvent[], kind: string, name?: string): Ino
 }
 
 test('creating and writing a file reports create, modify and close_write with the joined path', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const watch = inotify.watch(dir, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE);
@@ -69,7 +64,7 @@ test('creating and writing a file reports create, modify and close_write with th
 });
 
 test('chmod reports attrib, and a directory carries isDir', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   writeFileSync(join(dir, 'f'), '');
@@ -84,7 +79,7 @@ test('chmod reports attrib, and a directory carries isDir', async (t) => {
 });
 
 test('a rename inside the directory pairs moved_from and moved_to by one cookie', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   writeFileSync(join(dir, 'old'), '');
@@ -100,7 +95,7 @@ test('a rename inside the directory pairs moved_from and moved_to by one cookie'
 });
 
 test('a move out of the watched directory reports moved_from with no moved_to for its cookie', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const elsewhere = tempDir(t);
@@ -114,7 +109,7 @@ test('a move out of the watched directory reports moved_from with no moved_to fo
 });
 
 test('unlinking a watched file reports delete in its directory, then delete_self and ignored on the file', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const file = join(dir, 'doomed');
@@ -139,7 +134,7 @@ test('unlinking a watched file reports delete in its directory, then delete_self
 });
 
 test('delete_self for a file waits for its last link: a hard link keeps the watch alive', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   writeFileSync(join(dir, 'a'), '');
@@ -157,7 +152,7 @@ test('delete_self for a file waits for its last link: a hard link keeps the watc
 });
 
 test('renaming a watched directory reports move_self; the watch follows the inode', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const root = tempDir(t);
   mkdirSync(join(root, 'before'));
@@ -173,7 +168,7 @@ test('renaming a watched directory reports move_self; the watch follows the inod
 });
 
 test('removing a watched directory reports delete_self and ignored, with IN_ISDIR on the parent delete', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const root = tempDir(t);
   mkdirSync(join(root, 'gone'));
@@ -204,7 +199,7 @@ const NAMES: ReadonlyArray<readonly [string, Buffer, boolean]> = [
 
 for (const [label, bytes, wellFormed] of NAMES) {
   test(`a file name with ${label} arrives ${wellFormed ? 'as an exact string' : 'with its exact bytes in rawName'}`, async (t) => {
-    const inotify = open(t);
+    const inotify = await openInotify(t);
     const settled = barrier(inotify, t);
     const dir = tempDir(t);
     inotify.watch(dir, IN_CREATE);
@@ -225,7 +220,7 @@ for (const [label, bytes, wellFormed] of NAMES) {
 }
 
 test('a watch added by a Buffer path works like one added by a string', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const watch = inotify.watch(Buffer.from(dir), IN_CREATE);
@@ -234,8 +229,8 @@ test('a watch added by a Buffer path works like one added by a string', async (t
   assert.equal(only(await settled(), 'create', 'x').path, join(dir, 'x'));
 });
 
-test('the same inode watched through two paths gives the same wd and the same Watch', (t) => {
-  const inotify = open(t);
+test('the same inode watched through two paths gives the same wd and the same Watch', async (t) => {
+  const inotify = await openInotify(t);
   const root = tempDir(t);
   mkdirSync(join(root, 'real'));
   symlinkSync(join(root, 'real'), join(root, 'alias'));
@@ -255,7 +250,7 @@ test('the same inode watched through two paths gives the same wd and the same Wa
 });
 
 test('events queued before IN_IGNORED are still attributed to the removed watch', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const watch = inotify.watch(dir, IN_CREATE);
@@ -290,7 +285,7 @@ test('events queued before IN_IGNORED are still attributed to the removed watch'
 });
 
 test('unwatch by wd, by path, twice, or of a stale Watch is harmless', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const first = inotify.watch(dir, IN_CREATE);

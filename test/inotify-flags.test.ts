@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { closeSync, lutimesSync, openSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 
-import { Inotify, type InotifyEvent } from '../lib/inotify';
+import type { InotifyEvent } from '../lib/inotify';
 import * as flags from '../lib/inotify-flags';
 import {
   decodeKinds,
@@ -25,13 +25,8 @@ import {
   IN_UNMOUNT,
 } from '../lib/inotify-flags';
 import { native } from '../lib/native';
-import { barrier, describeEvents, tempDir } from './helpers/inotify-kit';
+import { barrier, describeEvents, openInotify, tempDir } from './helpers/inotify-kit';
 
-function open(t: TestContext): Inotify {
-  const inotify = new Inotify();
-  t.after(() => inotify.close());
-  return inotify;
-}
 
 const kinds = (events: readonly InotifyEvent[]): string[] => events.map((e) => `${e.kind}:${String(e.name)}`);
 
@@ -59,8 +54,8 @@ test('decodeKinds names every bit set, overflow first, and ignores IN_ISDIR', ()
   for (const [mask, expected] of rows) assert.deepEqual(decodeKinds(mask), expected, `mask 0x${mask.toString(16)}`);
 });
 
-test('IN_ONLYDIR on a regular file fails with ENOTDIR naming the path', (t) => {
-  const inotify = open(t);
+test('IN_ONLYDIR on a regular file fails with ENOTDIR naming the path', async (t) => {
+  const inotify = await openInotify(t);
   const file = join(tempDir(t), 'file');
   writeFileSync(file, '');
   assert.throws(() => inotify.watch(file, IN_CREATE | IN_ONLYDIR), (error: NodeJS.ErrnoException) => {
@@ -75,7 +70,7 @@ test('IN_ONLYDIR on a regular file fails with ENOTDIR naming the path', (t) => {
 });
 
 test('IN_DONT_FOLLOW watches the symlink itself, not its target', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const target = join(dir, 'target');
@@ -97,8 +92,8 @@ test('IN_DONT_FOLLOW watches the symlink itself, not its target', async (t) => {
   assert.deepEqual(events.map((e) => [e.kind, e.watch]), [['attrib', onTarget]]);
 });
 
-test('IN_MASK_CREATE fails with EEXIST for an inode this instance already watches', (t) => {
-  const inotify = open(t);
+test('IN_MASK_CREATE fails with EEXIST for an inode this instance already watches', async (t) => {
+  const inotify = await openInotify(t);
   const dir = tempDir(t);
   const first = inotify.watch(dir, IN_CREATE | IN_MASK_CREATE);
   assert.throws(() => inotify.watch(dir, IN_DELETE | IN_MASK_CREATE), (error: NodeJS.ErrnoException) => {
@@ -111,7 +106,7 @@ test('IN_MASK_CREATE fails with EEXIST for an inode this instance already watche
 });
 
 test('IN_MASK_ADD ORs into the existing mask; without it the mask is replaced', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const watch = inotify.watch(dir, IN_CREATE);
@@ -129,7 +124,7 @@ test('IN_MASK_ADD ORs into the existing mask; without it the mask is replaced', 
 });
 
 test('IN_ONESHOT reports one event, then IN_IGNORED retires the watch', async (t) => {
-  const inotify = open(t);
+  const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
   const watch = inotify.watch(dir, IN_CREATE | IN_ONESHOT);
@@ -143,8 +138,8 @@ test('IN_ONESHOT reports one event, then IN_IGNORED retires the watch', async (t
 });
 
 test('IN_EXCL_UNLINK stops events for a child once it is unlinked, though it is still open', async (t) => {
-  const excluding = open(t);
-  const plain = open(t);
+  const excluding = await openInotify(t);
+  const plain = await openInotify(t);
   const excludingSettled = barrier(excluding, t);
   const plainSettled = barrier(plain, t);
   const dir = tempDir(t);
@@ -164,8 +159,8 @@ test('IN_EXCL_UNLINK stops events for a child once it is unlinked, though it is 
   assert.deepEqual(kinds(await excludingSettled()), []);
 });
 
-test('an empty mask or an unknown bit is rejected with EINVAL explaining why; a bad argument with a TypeError', (t) => {
-  const inotify = open(t);
+test('an empty mask or an unknown bit is rejected with EINVAL explaining why; a bad argument with a TypeError', async (t) => {
+  const inotify = await openInotify(t);
   const dir = tempDir(t);
   for (const mask of [0, 0x1000]) {
     assert.throws(() => inotify.watch(dir, mask), (error: NodeJS.ErrnoException) => {

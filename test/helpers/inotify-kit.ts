@@ -2,11 +2,13 @@
 // themselves, waiting for events with a safety-net deadline, a barrier that
 // proves every earlier event was delivered, and child Node processes that
 // load the built library.
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Inotify, InotifyEvent } from '../../lib/inotify';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Inotify, type InotifyEvent } from '../../lib/inotify';
 import { IN_CREATE } from '../../lib/inotify-flags';
 import { type Cleanup, type CommandResult, runCommand } from './child-process';
 
@@ -18,6 +20,32 @@ export function tempDir(cleanup: Cleanup, prefix = 'inotify-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   cleanup.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+const QUEUE_LIMIT = '/proc/sys/fs/inotify/max_queued_events';
+
+export function queueLimit(): number {
+  return Number(readFileSync(QUEUE_LIMIT, 'utf8').trim());
+}
+
+/**
+ * A new instance, closed when `cleanup` runs, whose kernel queue holds at
+ * least `minQueue` events. The queue is sized from the global
+ * fs.inotify.max_queued_events when the instance is created, and other tests
+ * on this machine lower that briefly to force overflows: wait until it is
+ * back rather than inherit their tiny queue.
+ */
+export async function openInotify(cleanup: Cleanup, minQueue = 1024): Promise<Inotify> {
+  const deadline = Date.now() + 60_000;
+  while (queueLimit() < minQueue) {
+    if (Date.now() > deadline) {
+      throw new Error(`${QUEUE_LIMIT} stayed at ${queueLimit()}, below the ${minQueue} this test needs`);
+    }
+    await sleep(50);
+  }
+  const inotify = new Inotify();
+  cleanup.after(() => inotify.close());
+  return inotify;
 }
 
 /**
@@ -35,7 +63,19 @@ export function collectUntil(
   return new Promise((resolve, reject) => {
     const onEvent = (event: InotifyEvent): void => {
       events.push(event);
-      if (done(events)) finish();
+      if (done(events)) {
+        finish();
+      } else if (event.overflowSource === 'kernel') {
+        // Waiting on would only time out: the awaited events may be among the lost.
+        inotify.off('event', onEvent);
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `the kernel queue overflowed while waiting for ${what} after ${events.length} events ` +
+              `(${QUEUE_LIMIT} is ${queueLimit()} now; did another process lower it?)`,
+          ),
+        );
+      }
     };
     const timer = setTimeout(() => {
       inotify.off('event', onEvent);
