@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import { Inotify, type InotifyEvent } from '../lib/inotify';
 import { IN_ATTRIB, IN_CREATE, IN_Q_OVERFLOW } from '../lib/inotify-flags';
 import { describeResult } from './helpers/child-process';
-import { barrier, collectUntil, makeDirs, openInotify, runNodeScript, tempDir } from './helpers/inotify-kit';
+import { barrier, collectUntil, makeDirs, memoryBase, openInotify, runNodeScript, tempDir } from './helpers/inotify-kit';
 import { readLimit, rootInotifyUsage, runWithLoweredLimit, userNamespacesWork } from './helpers/inotify-limits';
 
 const QUEUE_LIMIT = '/proc/sys/fs/inotify/max_queued_events';
@@ -110,7 +110,7 @@ test("a slow for-await consumer past the iterator's capacity gets an overflow wi
 test('10,000 watches on 10,000 directories route every event to its own Watch', async (t) => {
   const count = 10_000;
   const inotify = await openInotify(t, count + 100);
-  const root = tempDir(t);
+  const root = tempDir(t, 'inotify-10k-', memoryBase());
   const dirs = makeDirs(root, count);
   const watches = dirs.map((dir) => inotify.watch(dir, IN_CREATE));
   assert.equal(inotify.watches.size, count);
