@@ -27,7 +27,7 @@ class Addon : public Napi::Addon<Addon> {
 
  private:
   // The flag values come from the headers this addon was built against, so
-  // lib/ can check its own table against the kernel ABI at load time.
+  // test/inotify-flags.test.ts can hold lib/'s table to the kernel ABI.
   static Napi::Object Constants(Napi::Env env) {
     Napi::Object c = Napi::Object::New(env);
 #define CR_EXPORT(name) c.Set(#name, Napi::Number::New(env, name))
