@@ -23,10 +23,10 @@ export function explainInotifyError(error: unknown, mask?: number): unknown {
   const where = error.path === undefined ? '' : ` '${error.path}'`;
   if (error.syscall === 'inotify_add_watch') {
     if (error.code === 'ENOSPC') {
+      const limit = describeLimit('fs.inotify.max_user_watches', 'user.max_inotify_watches');
       error.message =
-        `ENOSPC: inotify watch limit reached while watching${where}: ` +
-        `${describeLimit('fs.inotify.max_user_watches', 'user.max_inotify_watches')}. ` +
-        `Raise it on the node (sysctl -w fs.inotify.max_user_watches=<more>) or watch fewer directories.`;
+        `ENOSPC: inotify watch limit reached: ${limit.text}. ${limit.fix} or watch fewer directories, ` +
+        `inotify_add_watch${where}`;
     } else if (error.code === 'EINVAL' && mask !== undefined) {
       error.message =
         `EINVAL: invalid inotify mask 0x${(mask >>> 0).toString(16)} for${where}: it must be non-zero, ` +
@@ -38,13 +38,12 @@ export function explainInotifyError(error: unknown, mask?: number): unknown {
     }
   } else if (error.syscall === 'inotify_init1') {
     if (error.code === 'EMFILE') {
-      error.message =
-        hasFreeDescriptor()
-          ? `EMFILE: cannot create an inotify instance: ` +
-            `${describeLimit('fs.inotify.max_user_instances', 'user.max_inotify_instances')}, and every one is in use. ` +
-            `Raise it on the node (sysctl -w fs.inotify.max_user_instances=<more>) or close unused instances, inotify_init1`
-          : `EMFILE: cannot create an inotify instance: this process has used up its file descriptors ` +
-            `(RLIMIT_NOFILE, ulimit -n). Raise the limit or close descriptors, inotify_init1`;
+      const limit = describeLimit('fs.inotify.max_user_instances', 'user.max_inotify_instances');
+      error.message = hasFreeDescriptor()
+        ? `EMFILE: cannot create an inotify instance: ${limit.text}, and every one is in use. ` +
+          `${limit.fix} or close unused instances, inotify_init1`
+        : `EMFILE: cannot create an inotify instance: this process has used up its file descriptors ` +
+          `(RLIMIT_NOFILE, ulimit -n). Raise the limit or close descriptors, inotify_init1`;
     } else if (error.code === 'ENFILE') {
       error.message =
         `ENFILE: cannot create an inotify instance: the system-wide open-file limit (fs.file-max, ` +
@@ -67,16 +66,20 @@ export function closedError(syscall: string, path?: string): SystemError {
 
 /**
  * "fs.inotify.max_user_watches is N (per user, across all processes)", plus
- * the user namespace's own ceiling when it is the lower one.
+ * the user namespace's own ceiling when that is the lower one, and the
+ * command that raises whichever limit was hit.
  */
-function describeLimit(sysctl: string, namespaceSysctl: string): string {
+function describeLimit(sysctl: string, namespaceSysctl: string): { text: string; fix: string } {
   const global = readSysctl(sysctl);
   const namespace = readSysctl(namespaceSysctl);
-  let text = `${sysctl} is ${global} (per user, across all processes)`;
+  const text = `${sysctl} is ${global} (per user, across all processes)`;
   if (namespace !== 'unknown' && namespace !== global && Number(namespace) < Number(global)) {
-    text += `, and this user namespace allows only ${namespace} (${namespaceSysctl}, set inside the namespace)`;
+    return {
+      text: `${text}, and this user namespace allows only ${namespace} (${namespaceSysctl})`,
+      fix: `Raise it where the namespace is set up (sysctl -w ${namespaceSysctl}=<more>)`,
+    };
   }
-  return text;
+  return { text, fix: `Raise it on the node (sysctl -w ${sysctl}=<more>)` };
 }
 
 /**
