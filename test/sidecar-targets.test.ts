@@ -142,3 +142,19 @@ test('a target that ignores the signal is warned about by name', async (t) => {
     lines.some((line) => line.msg === 'target ignores the signal' && /ignores SIGHUP, so it will not reload/.test(String(line['reason']))));
   assert.equal(app.exitCode, null, 'the app is still running');
 });
+
+test('a second instance started after a reload gets the next reload too, and the first is not signalled twice', async (t) => {
+  const name = `two-masters-${process.pid}`;
+  const dir = configDir(t);
+  const first = await NamedApp.start(t, name);
+  await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await first.waitForSignals(1);
+  const second = await NamedApp.start(t, name);
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await first.waitForSignals(2);
+  await second.waitForSignals(1);
+  await sleep(300);
+  assert.equal(first.signals().length, 2);
+  assert.equal(second.signals().length, 1);
+});

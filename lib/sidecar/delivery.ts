@@ -1,18 +1,26 @@
 // Delivers one reload: resolve the targets afresh (so restarts are followed),
 // make sure the signal cannot kill a target that has not installed its
 // handler yet, and send it race-free.
+//
+// The targets of the previous reload are signalled first, each after a check
+// of that one process, and the full /proc scan runs after them: on a node
+// with hundreds of processes the scan costs milliseconds, and the app is
+// almost always the same process as last time. The scan still runs for
+// every reload, and any target it finds that was not signalled yet (a
+// restart, a second instance) is signalled at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { hasCode } from '../errors';
 import {
-  catchesSignal, ignoresSignal, listProcessSummaries, type ProcessInfo, type ProcessSummary, readProcess, withStatus,
+  catchesSignal, ignoresSignal, listProcessSummaries, type ProcessInfo, type ProcessSummary, readProcess,
+  readProcessSummary, withStatus,
 } from '../proc';
-import { signalProcess } from '../signal-process';
+import { signalProcess, type SignalTarget } from '../signal-process';
 import { defaultActionTerminates, type Signal } from '../signals';
 import { CAP_KILL, hasEffectiveCapability } from './capabilities';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
 import type { Logger } from './log';
-import { selectTargets } from './targets';
+import { matchesName, selectTargets } from './targets';
 
 export interface DeliveryOptions {
   readonly processName: string;
@@ -25,13 +33,14 @@ export interface DeliveryOptions {
   /** When the change was detected, for the latency in the log (performance.now() ms). */
   readonly detectedAt?: number;
   readonly selfPid?: number;
+  /** Who got the previous reload: tried first (see the file comment). */
+  readonly previous?: readonly SignalTarget[];
 }
 
 /** sent: every target got the signal. no_target: nothing to signal. failed: some target did not get it. */
 export type DeliveryStatus = 'sent' | 'no_target' | 'failed';
 
-export interface Delivered {
-  readonly pid: number;
+export interface Delivered extends SignalTarget {
   readonly method: 'pidfd' | 'kill';
 }
 
@@ -46,24 +55,41 @@ const HANDLER_POLL_MS = 20;
 
 export async function deliverReload(options: DeliveryOptions): Promise<DeliveryReport> {
   const selfPid = options.selfPid ?? process.pid;
-  const processes = listProcessSummaries();
-  const { targets, workers } = selectTargets(processes, options.processName, options.signalAll, selfPid);
-  if (targets.length === 0) {
-    options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
-    return { status: 'no_target', delivered: [], failures: [] };
-  }
-  if (workers.length > 0) {
-    options.log.debug('workers skipped', { pids: workers.map((info) => info.pid) });
-  }
-
   const delivered: Delivered[] = [];
   const failures: string[] = [];
-  for (const target of targets) {
+  const handled = new Set<string>();
+  const deliver = async (target: ProcessSummary): Promise<void> => {
+    handled.add(identity(target));
     const outcome = await deliverOne(target, options);
     if (typeof outcome === 'string') failures.push(outcome);
     else delivered.push(outcome);
+  };
+
+  for (const known of options.previous ?? []) {
+    const summary = readProcessSummary(known.pid);
+    // Same process (pid and start time) still answering to the name: the scan would pick it again.
+    if (summary !== undefined && summary.startTime === known.startTime && matchesName(summary, options.processName)) {
+      await deliver(summary);
+    }
+  }
+
+  const processes = listProcessSummaries();
+  const { targets, workers } = selectTargets(processes, options.processName, options.signalAll, selfPid);
+  if (workers.length > 0) {
+    options.log.debug('workers skipped', { pids: workers.map((info) => info.pid) });
+  }
+  for (const target of targets) {
+    if (!handled.has(identity(target))) await deliver(target);
+  }
+  if (handled.size === 0) {
+    options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
+    return { status: 'no_target', delivered: [], failures: [] };
   }
   return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
+}
+
+function identity(target: SignalTarget): string {
+  return `${target.pid}@${target.startTime}`;
 }
 
 async function deliverOne(found: ProcessSummary, options: DeliveryOptions): Promise<Delivered | string> {
@@ -95,7 +121,7 @@ async function deliverOne(found: ProcessSummary, options: DeliveryOptions): Prom
       method,
       latency_ms: options.detectedAt === undefined ? undefined : Number((performance.now() - options.detectedAt).toFixed(3)),
     });
-    return { pid: target.pid, method };
+    return { pid: target.pid, startTime: target.startTime, method };
   } catch (error) {
     if (hasCode(error, 'EPERM')) {
       const reason = permissionMessage({

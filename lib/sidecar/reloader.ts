@@ -11,6 +11,7 @@
 //   loop dirty, and it checks again when the current one ends, so a write that
 //   races a delivery is followed by another look, never lost.
 import { Inotify, type InotifyEvent } from '../inotify';
+import type { SignalTarget } from '../signal-process';
 import type { Config } from './config';
 import { deliverReload } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
@@ -33,6 +34,8 @@ export class Reloader {
   #inotify: Inotify | undefined;
   #watchers: DirectoryWatcher[] = [];
   #delivered: Fingerprint | undefined;
+  /** Who got the last reload: tried first next time. */
+  #lastTargets: readonly SignalTarget[] = [];
   #debounce: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #pendingReasons: string[] = [];
@@ -186,8 +189,10 @@ export class Reloader {
       handlerWaitMs: this.#config.handlerWaitMs,
       log: this.#log,
       abort: this.#abort.signal,
+      previous: this.#lastTargets,
       ...(detectedAt === undefined ? {} : { detectedAt }),
     });
+    this.#lastTargets = report.delivered;
     if (report.status === 'no_target') {
       this.#observer.targetNotFound();
       this.#observer.reload('no_target');
