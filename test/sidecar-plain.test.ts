@@ -18,8 +18,9 @@ async function setup(
   t: { after(fn: () => unknown): void },
   name: string,
   debounceMs = DEBOUNCE_MS,
+  parent = tmpdir(),
 ): Promise<{ dir: string; app: NamedApp; sidecar: SidecarProcess }> {
-  const dir = mkdtempSync(join(tmpdir(), 'plain-'));
+  const dir = mkdtempSync(join(parent, 'plain-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'app.conf'), 'v0');
   const app = await NamedApp.start(t, name);
@@ -94,25 +95,17 @@ test('a deleted config directory is waited for and watched again when it is back
 });
 
 test('a kernel queue overflow is rescanned and the change still reloads, once', async (t) => {
-  // The kernel sizes an instance's queue when it is created: lower the limit
-  // just for the sidecar's instance, then put it back.
-  const sysctl = '/proc/sys/fs/inotify/max_queued_events';
-  const original = readFileSync(sysctl, 'utf8').trim();
-  t.after(() => writeFileSync(sysctl, original));
-  writeFileSync(sysctl, '16');
-  let setupResult;
-  try {
-    // A debounce longer than the burst takes even on a loaded machine: one burst, one reload.
-    setupResult = await setup(t, `plain-overflow-${process.pid}`, 2000);
-  } finally {
-    writeFileSync(sysctl, original);
-  }
-  const { dir, app, sidecar } = setupResult;
-  // Stopped, the sidecar cannot read: the burst is sure to overflow its 16-event queue.
+  // The queue holds fs.inotify.max_queued_events; while the sidecar is
+  // stopped it cannot drain it, so a burst of more events than that is sure
+  // to overflow, without touching the machine-wide setting.
+  const limit = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+  const files = Math.ceil(limit / 2) + 100; // each file: IN_CREATE and IN_CLOSE_WRITE
+  // A debounce longer than the burst takes even on a loaded machine: one burst, one reload.
+  const { dir, app, sidecar } = await setup(t, `plain-overflow-${process.pid}`, 2000, '/dev/shm');
   sidecar.child.kill('SIGSTOP');
   try {
-    // Files in the watched root fill the queue; the new directory's creation is among the lost events.
-    for (let i = 0; i < 100; i++) writeFileSync(join(dir, `f${i}.conf`), `${i}`);
+    for (let i = 0; i < files; i++) writeFileSync(join(dir, `f${i}.conf`), `${i}`);
+    // The new directory's creation is among the lost events: only the rescan can find it.
     mkdirSync(join(dir, 'many'));
   } finally {
     sidecar.child.kill('SIGCONT');
@@ -121,7 +114,6 @@ test('a kernel queue overflow is rescanned and the change still reloads, once', 
   await app.waitForSignals(1);
   await sleep(2500);
   assert.equal(app.signals().length, 1, sidecar.transcript());
-  // The rescan watched the new directory: later changes inside it still count.
   writeFileSync(join(dir, 'many', 'late.conf'), 'changed');
   await app.waitForSignals(2);
 });
