@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh clone needs before it can run: npm dependencies (which
-# build the addon through the install script), then the TypeScript build.
+# build the addon through the install script), the TypeScript build, then the
+# CLI bundle that the bin, the image and the tests run (scripts/bundle.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -8,3 +9,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 [ -f build/Release/config_reloader_native.node ] || npx --no-install node-gyp rebuild >/dev/null
 npx --no-install tsc -p tsconfig.json
+node dist/scripts/bundle.js >/dev/null

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
 import { spawnTracked } from './helpers/child-process';
+import { CLI_IN_PACKAGE } from './helpers/cli-bundle';
 import { NamedApp } from './helpers/named-app';
 import { copyPackageReadableByAll } from './helpers/package-copy';
 import { SidecarProcess } from './helpers/sidecar-process';
@@ -120,7 +121,7 @@ test('a uid mismatch is explained with both uids and both fixes, and the sidecar
     t,
     { CONFIG_DIR: dir, PROCESS_NAME: `root-owned-${process.pid}` },
     ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
-    join(copyPackageReadableByAll(t), 'dist', 'lib', 'cli', 'main.js'),
+    join(copyPackageReadableByAll(t), CLI_IN_PACKAGE),
   );
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await sidecar.waitFor('the permission diagnosis', (lines) =>

@@ -12,15 +12,16 @@ import type { Cleanup } from './child-process';
 export const PACKAGE_ROOT = join(__dirname, '..', '..', '..');
 
 /**
- * Copies what `require('<root>/dist/lib/<module>.js')` needs (dist/lib, the
- * compiled addon, node-gyp-build) into a fresh world-readable directory,
- * removed when `cleanup` runs, and returns that directory.
+ * Copies what `require('<root>/dist/lib/<module>.js')` and the CLI bundle
+ * need (dist/lib, dist/bin, the compiled addon, node-gyp-build) into a fresh
+ * world-readable directory, removed when `cleanup` runs, and returns that
+ * directory.
  */
 export function copyPackageReadableByAll(cleanup: Cleanup): string {
   const root = mkdtempSync(join(tmpdir(), 'config-reloader-pkg-'));
   cleanup.after(() => rmSync(root, { recursive: true, force: true }));
   chmodSync(root, 0o755);
-  const parts = ['package.json', 'dist/lib', 'build/Release/config_reloader_native.node', 'prebuilds', 'node_modules/node-gyp-build'];
+  const parts = ['package.json', 'dist/lib', 'dist/bin', 'build/Release/config_reloader_native.node', 'prebuilds', 'node_modules/node-gyp-build'];
   for (const part of parts) {
     const from = join(PACKAGE_ROOT, part);
     if (existsSync(from)) cpSync(from, join(root, part), { recursive: true });

@@ -1,10 +1,12 @@
 // Runs the real `config-reloader` command as a child process with JSON logs,
 // so tests can wait for and assert on its log lines.
 import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const CLI = join(__dirname, '..', '..', 'lib', 'cli', 'main.js');
+import { freshCliBundle } from './cli-bundle';
+
+/** The command as it ships: dist/bin/config-reloader.js, rebuilt first if dist/lib is newer. */
+export const CLI = freshCliBundle();
 
 export interface LogLine {
   readonly level: string;
