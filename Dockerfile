@@ -20,10 +20,13 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY binding.gyp tsconfig.json ./
 COPY native/ native/
 COPY lib/ lib/
+COPY scripts/bundle.ts scripts/
 # The Node image carries its own headers under include/node; --nodedir
-# points node-gyp at them instead of downloading them.
+# points node-gyp at them instead of downloading them. The CLI runs as one
+# bundled file (scripts/bundle.ts explains why).
 RUN npx --no-install node-gyp rebuild --nodedir="$(dirname "$(dirname "$(command -v node)")")" \
  && npx --no-install tsc -p tsconfig.json \
+ && node dist/scripts/bundle.js \
  && npm prune --omit=dev --no-audit --no-fund
 # Lay out the runtime root filesystem. ldd lists the libraries node and the
 # addon need on whatever architecture this runs, so the same file builds
@@ -35,7 +38,7 @@ RUN set -eu; \
     root=/rootfs; \
     mkdir -p "$root/app/build/Release" "$root/usr/local/bin" "$root/etc"; \
     cp -a package.json dist node_modules "$root/app/"; \
-    rm -rf "$root/app/node_modules/node-addon-api"; \
+    rm -rf "$root/app/node_modules/node-addon-api" "$root/app/dist/scripts"; \
     find "$root/app/dist" -name '*.d.ts' -delete; \
     cp build/Release/config_reloader_native.node "$root/app/build/Release/"; \
     strip --strip-unneeded "$root/app/build/Release/config_reloader_native.node"; \
@@ -56,4 +59,4 @@ COPY --from=build /rootfs/ /
 USER 65532:65532
 WORKDIR /app
 ENV NODE_ENV=production
-ENTRYPOINT ["/usr/local/bin/node", "/app/dist/lib/cli/main.js"]
+ENTRYPOINT ["/usr/local/bin/node", "/app/dist/bin/config-reloader.js"]

@@ -17,7 +17,7 @@ interface ImageConfig {
 
 test('the entrypoint is exec-form node running the CLI, as a non-root user', async (t) => {
   const config = JSON.parse(await podmanOk(['image', 'inspect', '--format', '{{json .Config}}', IMAGES.sidecar])) as ImageConfig;
-  assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '/app/dist/lib/cli/main.js']);
+  assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '/app/dist/bin/config-reloader.js']);
   assert.equal((config.Cmd ?? []).length, 0, `no default arguments: ${JSON.stringify(config.Cmd)}`);
   assert.equal(config.User, '65532:65532');
   const size = Number((await podmanOk(['image', 'inspect', '--format', '{{.Size}}', IMAGES.sidecar])).trim());
