@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import type { LogFormat, LogLevel } from '../lib/sidecar/config';
-import { createLogger } from '../lib/sidecar/log';
+import { createLogger, isoTime } from '../lib/sidecar/log';
 
 const NOW = new Date('2026-01-02T03:04:05.678Z');
 
@@ -43,4 +43,19 @@ test('messages below LOG_LEVEL are dropped', () => {
   log.warn('target not found');
   log.error('reload not sent');
   assert.deepEqual(lines.map((line) => line.slice(NOW.toISOString().length + 1).trim()), ['WARN  target not found', 'ERROR reload not sent']);
+});
+
+test('log times are exactly what toISOString gives, across month, year and leap-day edges', () => {
+  const dates = [
+    '1970-01-01T00:00:00.000Z',
+    '0001-02-03T04:05:06.007Z',
+    '1999-12-31T23:59:59.999Z',
+    '2000-02-29T12:00:00.500Z',
+    '2024-02-29T23:59:59.990Z',
+    '2026-01-02T03:04:05.678Z',
+    '2100-03-01T00:00:00.001Z',
+    '9999-12-31T23:59:59.999Z',
+  ].map((text) => new Date(text));
+  for (let ms = 0; ms < 4e12; ms += 86_399_937) dates.push(new Date(ms));
+  for (const date of dates) assert.equal(isoTime(date), date.toISOString());
 });
