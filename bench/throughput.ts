@@ -74,7 +74,14 @@ async function round(consumer: Consumer, tmpRoot: string, events: number): Promi
     for (let i = 0; i < events; i++) closeSync(openSync(join(dir, `f${i}`), 'wx'));
     const started = process.hrtime.bigint();
     const complete = await subscription.done;
-    return { ms: nsToMs(process.hrtime.bigint() - started), complete };
+    const ms = nsToMs(process.hrtime.bigint() - started);
+    // This continuation runs inside the listener call that saw the last
+    // event. For fs.watch, libuv defers inotify_rm_watch until that call
+    // returns, so closing and deleting the files here would queue one
+    // IN_DELETE per file on libuv's shared inotify descriptor, and libuv would
+    // read them during the next consumer's timed round.
+    await new Promise((resolve) => setImmediate(resolve));
+    return { ms, complete };
   } finally {
     subscription.close();
     rmSync(dir, { recursive: true, force: true });
