@@ -21,7 +21,7 @@ import { join } from 'node:path';
 
 import { closedError, explainInotifyError } from './inotify-errors';
 import { decodeKinds, IN_IGNORED, IN_ISDIR, IN_MASK_ADD, IN_Q_OVERFLOW, type InotifyEventKind } from './inotify-flags';
-import { native, type NativeInotifyHandle, type RawInotifyEvent } from './native';
+import { native, type NativeInotifyHandle, type RawInotifyBatch } from './native';
 
 /** A watch established by {@link Inotify.watch}. */
 export interface Watch {
@@ -47,6 +47,7 @@ export interface InotifyEvent {
   readonly cookie: number;
   /** The primary kind; see `kinds` for every bit set. */
   readonly kind: InotifyEventKind;
+  /** Every kind whose bit is set, overflow first. Frozen, and shared by all events with the same mask. */
   readonly kinds: readonly InotifyEventKind[];
   readonly isDir: boolean;
   /** The entry's name inside the watched directory; undefined for events on the watch itself. */
@@ -91,9 +92,29 @@ interface InotifyEvents {
 class WatchRecord implements Watch {
   active = true;
   readonly paths = new Set<string>();
+  /**
+   * What join(path, name) puts before `name`. The kernel's names never
+   * contain '/' and are never '.' or '..', which join would resolve, so
+   * prefixing gives join's result for a string concatenation per event.
+   */
+  readonly childPrefix: string;
   constructor(readonly wd: number, readonly path: string, public mask: number) {
     this.paths.add(path);
+    this.childPrefix = join(path, 'x').slice(0, -1);
   }
+}
+
+const kindsByMask = new Map<number, readonly InotifyEventKind[]>();
+
+/** decodeKinds, once per distinct mask: the kernel sends only a few, over and over. */
+function kindsOf(mask: number): readonly InotifyEventKind[] {
+  const key = mask & ~IN_ISDIR;
+  let kinds = kindsByMask.get(key);
+  if (kinds === undefined) {
+    kinds = Object.freeze(decodeKinds(key));
+    kindsByMask.set(key, kinds);
+  }
+  return kinds;
 }
 
 const DEFAULT_CAPACITY = 16384;
@@ -101,7 +122,7 @@ const DEFAULT_CAPACITY = 16384;
 /**
  * One inotify instance (one descriptor, its own kernel queue).
  *
- * Events: `batch` (every event of one read, in order), then `event` for each,
+ * Events: `batch` (every event of one wakeup's reads, in order), then `event` for each,
  * then `overflow` for an IN_Q_OVERFLOW; `error` when reading fails; `close`.
  * A listener that throws does not keep the other listeners or the rest of the
  * batch from their events; its exception surfaces as an uncaught exception
@@ -248,18 +269,21 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     return record === watch ? record : undefined;
   }
 
-  #onBatch(error: NodeJS.ErrnoException | null, raw: RawInotifyEvent[] | null): void {
+  #onBatch(error: NodeJS.ErrnoException | null, batch: RawInotifyBatch | null): void {
     if (error !== null) {
       this.emit('error', error);
       return;
     }
-    if (raw === null || this.#closed) return;
-    const events = raw.map((item) => this.#decode(item));
+    if (batch === null || this.#closed) return;
+    const events = this.#decodeBatch(batch);
     const failures: unknown[] = [];
     this.#deliver(failures, 'batch', events);
-    for (const event of events) {
-      this.#deliver(failures, 'event', event);
-      if (event.kind === 'overflow') this.#deliver(failures, 'overflow', event);
+    // Checked once: only a listener can add a listener, and none runs between here and the loop.
+    if (this.listenerCount('event') > 0 || this.listenerCount('overflow') > 0) {
+      for (const event of events) {
+        this.#deliver(failures, 'event', event);
+        if (event.kind === 'overflow') this.#deliver(failures, 'overflow', event);
+      }
     }
     const [first, ...rest] = failures;
     for (const failure of rest) {
@@ -272,32 +296,39 @@ export class Inotify extends EventEmitter<InotifyEvents> {
 
   /** Calls each listener on its own, so one that throws cannot starve the others. */
   #deliver<K extends 'batch' | 'event' | 'overflow'>(failures: unknown[], name: K, payload: InotifyEvents[K][0]): void {
-    for (const listener of this.rawListeners(name)) {
+    for (const listener of this.rawListeners(name) as Array<(payload: InotifyEvents[K][0]) => void>) {
       try {
-        Reflect.apply(listener, this, [payload]);
+        listener.call(this, payload);
       } catch (failure) {
         failures.push(failure);
       }
     }
   }
 
-  #decode(raw: RawInotifyEvent): InotifyEvent {
-    const kinds = decodeKinds(raw.mask);
-    const record = raw.wd === -1 ? undefined : this.#byWd.get(raw.wd);
-    if ((raw.mask & IN_IGNORED) !== 0 && record !== undefined) this.#retire(record);
-    return {
-      wd: raw.wd,
-      mask: raw.mask,
-      cookie: raw.cookie,
-      kind: kinds[0] ?? 'ignored',
-      kinds,
-      isDir: (raw.mask & IN_ISDIR) !== 0,
-      name: raw.name,
-      rawName: raw.raw,
-      watch: record,
-      path: record === undefined ? undefined : raw.name === undefined ? record.path : join(record.path, raw.name),
-      ...((raw.mask & IN_Q_OVERFLOW) !== 0 ? { overflowSource: 'kernel' as const } : {}),
-    };
+  #decodeBatch({ records, names, raws }: RawInotifyBatch): InotifyEvent[] {
+    const nameList = names.split('/');
+    const events: InotifyEvent[] = [];
+    for (let i = 0, r = 0; r < records.length; i++, r += 3) {
+      // An empty segment is an event without a name: no file name is empty.
+      const name = nameList[i] || undefined;
+      events.push(this.#decode((records[r] ?? 0) | 0, records[r + 1] ?? 0, records[r + 2] ?? 0, name, raws?.[i]));
+    }
+    return events;
+  }
+
+  // One object literal for every event (and one more, with overflowSource,
+  // for the kernel's overflow), so consumers' property reads stay monomorphic.
+  #decode(wd: number, mask: number, cookie: number, name: string | undefined, rawName: Buffer | undefined): InotifyEvent {
+    const kinds = kindsOf(mask);
+    const watch = wd === -1 ? undefined : this.#byWd.get(wd);
+    if ((mask & IN_IGNORED) !== 0 && watch !== undefined) this.#retire(watch);
+    const kind = kinds[0] ?? 'ignored';
+    const isDir = (mask & IN_ISDIR) !== 0;
+    const path = watch === undefined ? undefined : name === undefined ? watch.path : watch.childPrefix + name;
+    if ((mask & IN_Q_OVERFLOW) !== 0) {
+      return { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path, overflowSource: 'kernel' };
+    }
+    return { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path };
   }
 
   #retire(record: WatchRecord): void {
@@ -318,13 +349,16 @@ function describe(value: unknown): string {
 /** An overflow event that this library, not the kernel, generated. */
 function queueOverflow(): InotifyEvent {
   return {
-    wd: -1, mask: IN_Q_OVERFLOW, cookie: 0, kind: 'overflow', kinds: ['overflow'], isDir: false,
+    wd: -1, mask: IN_Q_OVERFLOW, cookie: 0, kind: 'overflow', kinds: kindsOf(IN_Q_OVERFLOW), isDir: false,
     name: undefined, rawName: undefined, watch: undefined, path: undefined, overflowSource: 'queue',
   };
 }
 
 class EventQueue implements AsyncIterableIterator<InotifyEvent> {
-  readonly #queue: InotifyEvent[] = [];
+  // Consumed from #head rather than by shift(): a burst queues thousands of
+  // events, and shift() may copy the rest of an array that large each time.
+  #queue: Array<InotifyEvent | undefined> = [];
+  #head = 0;
   #waiter: { resolve: (result: IteratorResult<InotifyEvent>) => void; reject: (error: unknown) => void } | undefined;
   #done = false;
   #failure: unknown;
@@ -354,8 +388,12 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
   }
 
   next(): Promise<IteratorResult<InotifyEvent>> {
-    const event = this.#queue.shift();
-    if (event !== undefined) return Promise.resolve({ value: event, done: false });
+    const event = this.#queue[this.#head];
+    if (event !== undefined) {
+      this.#queue[this.#head++] = undefined;
+      if (this.#head === this.#queue.length) this.#clear();
+      return Promise.resolve({ value: event, done: false });
+    }
     if (this.#done) {
       const failure = this.#failure;
       this.#failure = undefined;
@@ -367,7 +405,7 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
   }
 
   return(): Promise<IteratorResult<InotifyEvent>> {
-    this.#queue.length = 0;
+    this.#clear();
     this.#finish(undefined);
     this.#failure = undefined;
     return Promise.resolve({ value: undefined, done: true });
@@ -383,14 +421,19 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
       if (waiter !== undefined) {
         this.#waiter = undefined;
         waiter.resolve({ value: event, done: false });
-      } else if (this.#queue.length >= this.capacity) {
+      } else if (this.#queue.length - this.#head >= this.capacity) {
         // Dropping silently would hide changes; one overflow tells the consumer to rescan.
-        this.#queue.length = 0;
+        this.#clear();
         this.#queue.push(queueOverflow());
       } else {
         this.#queue.push(event);
       }
     }
+  }
+
+  #clear(): void {
+    this.#queue = [];
+    this.#head = 0;
   }
 
   #finish(failure: unknown): void {

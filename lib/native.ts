@@ -3,20 +3,27 @@
 import { join } from 'node:path';
 import load = require('node-gyp-build');
 
-/** One `struct inotify_event`, as parsed by the addon. */
-export interface RawInotifyEvent {
-  readonly wd: number;
-  readonly mask: number;
-  readonly cookie: number;
-  /** The name relative to the watched directory; absent for events on the watch itself. */
-  readonly name?: string;
-  /** The exact bytes of `name`, present only when they are not valid UTF-8. */
-  readonly raw?: Buffer;
+/**
+ * The events of one wakeup (up to 16 read()s), as parsed by the addon: a
+ * struct of arrays, so the addon makes a handful of JavaScript values per
+ * batch instead of several per event. native/inotify_events.h explains the
+ * layout.
+ */
+export interface RawInotifyBatch {
+  /** wd (signed: read it with `| 0`), mask, cookie of each `struct inotify_event`, in order. */
+  readonly records: Uint32Array;
+  /**
+   * Each event's name, joined by '/' (which no name can contain); an event
+   * on the watched inode itself has an empty one.
+   */
+  readonly names: string;
+  /** null, or at an event's index the exact bytes of its name when they are not valid UTF-8. */
+  readonly raws: ReadonlyArray<Buffer | undefined> | null;
 }
 
 export type BatchCallback = (
   error: NodeJS.ErrnoException | null,
-  events: RawInotifyEvent[] | null,
+  batch: RawInotifyBatch | null,
 ) => void;
 
 export interface NativeInotifyHandle {

@@ -1,5 +1,6 @@
 #include "inotify_events.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 
@@ -8,28 +9,39 @@
 namespace config_reloader {
 namespace {
 
-napi_status Key(napi_env env, const char* name, napi_value* result) {
-  return napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, result);
+constexpr size_t kFieldsPerEvent = 3;  // wd, mask, cookie
+constexpr char kNameSeparator = '/';
+
+// Grows `*buffer` to hold at least `needed` elements, at least doubling so a
+// batch of many reads reallocates only a few times.
+template <typename T>
+bool Reserve(T** buffer, size_t* capacity, size_t needed) {
+  if (needed <= *capacity) return true;
+  size_t grown = *capacity * 2 > needed ? *capacity * 2 : needed;
+  void* moved = realloc(*buffer, grown * sizeof(T));
+  if (moved == nullptr) return false;
+  *buffer = static_cast<T*>(moved);
+  *capacity = grown;
+  return true;
 }
 
 }  // namespace
 
-napi_status EventBatchBuilder::Begin(napi_env env) {
-  env_ = env;
-  count_ = 0;
-  napi_status status;
-  if ((status = napi_create_array(env, &batch_)) != napi_ok ||
-      (status = Key(env, "wd", &key_wd_)) != napi_ok ||
-      (status = Key(env, "mask", &key_mask_)) != napi_ok ||
-      (status = Key(env, "cookie", &key_cookie_)) != napi_ok ||
-      (status = Key(env, "name", &key_name_)) != napi_ok ||
-      (status = Key(env, "raw", &key_raw_)) != napi_ok) {
-    return status;
-  }
-  return napi_ok;
+EventBatchBuilder::~EventBatchBuilder() {
+  free(records_);
+  free(names_);
+  free(raw_names_);
 }
 
-napi_status EventBatchBuilder::Append(const char* data, size_t size) {
+bool EventBatchBuilder::Append(const char* data, size_t size) {
+  // Every record takes at least sizeof(struct inotify_event) bytes of `data`
+  // and adds at most its `len` name bytes plus one separator to `names_`, so
+  // one reservation per read covers all of its events.
+  if (!Reserve(&records_, &records_capacity_,
+               (count_ + size / sizeof(struct inotify_event)) * kFieldsPerEvent) ||
+      !Reserve(&names_, &names_capacity_, names_size_ + size)) {
+    return false;
+  }
   // The kernel writes whole records only, each `sizeof(inotify_event) + len`
   // bytes with `len` a multiple of the record alignment, so every record
   // starts suitably aligned for a cast as long as the buffer does.
@@ -39,58 +51,81 @@ napi_status EventBatchBuilder::Append(const char* data, size_t size) {
     const auto* event = reinterpret_cast<const struct inotify_event*>(cursor);
     size_t record = sizeof(struct inotify_event) + event->len;
     if (record > static_cast<size_t>(end - cursor)) break;  // cannot happen; never read past the end
-    napi_status status = AppendOne(event);
-    if (status != napi_ok) return status;
+
+    // `len` counts the name plus the NUL padding the kernel adds to keep the
+    // next record aligned; 0 means the event is about the watched inode itself.
+    size_t length = event->len > 0 ? strnlen(event->name, event->len) : 0;
+    size_t offset = names_size_ + (count_ > 0 ? 1 : 0);
+    // The string JavaScript gets is lossy for such names (each bad sequence
+    // becomes U+FFFD), so the exact bytes travel alongside.
+    if (!IsValidUtf8(reinterpret_cast<const unsigned char*>(event->name), length) &&
+        !AddRawName(offset, length)) {
+      return false;
+    }
+    if (count_ > 0) names_[names_size_++] = kNameSeparator;
+    memcpy(names_ + names_size_, event->name, length);
+    names_size_ += length;
+
+    uint32_t* fields = records_ + count_ * kFieldsPerEvent;
+    fields[0] = static_cast<uint32_t>(event->wd);
+    fields[1] = event->mask;
+    fields[2] = event->cookie;
+    count_++;
     cursor += record;
   }
+  return true;
+}
+
+bool EventBatchBuilder::AddRawName(size_t offset, size_t length) {
+  if (!Reserve(&raw_names_, &raw_names_capacity_, raw_names_count_ + 1)) return false;
+  raw_names_[raw_names_count_++] = RawName{count_, offset, length};
+  return true;
+}
+
+napi_status EventBatchBuilder::Finish(napi_env env, napi_value* result) const {
+  size_t fields = count_ * kFieldsPerEvent;
+  void* data;
+  napi_value buffer;
+  napi_value records;
+  napi_value names;
+  napi_value raws;
+  napi_value batch;
+  napi_status status;
+  // One allocation and one copy for every number of the batch.
+  if ((status = napi_create_arraybuffer(env, fields * sizeof(uint32_t), &data, &buffer)) != napi_ok) {
+    return status;
+  }
+  if (fields > 0) memcpy(data, records_, fields * sizeof(uint32_t));
+  if ((status = napi_create_typedarray(env, napi_uint32_array, fields, buffer, 0, &records)) != napi_ok ||
+      (status = napi_create_string_utf8(env, names_ != nullptr ? names_ : "", names_size_, &names)) != napi_ok ||
+      (status = RawNames(env, &raws)) != napi_ok ||
+      (status = napi_create_object(env, &batch)) != napi_ok) {
+    return status;
+  }
+  const napi_property_descriptor properties[] = {
+      {"records", nullptr, nullptr, nullptr, nullptr, records, napi_default_jsproperty, nullptr},
+      {"names", nullptr, nullptr, nullptr, nullptr, names, napi_default_jsproperty, nullptr},
+      {"raws", nullptr, nullptr, nullptr, nullptr, raws, napi_default_jsproperty, nullptr},
+  };
+  if ((status = napi_define_properties(env, batch, 3, properties)) != napi_ok) return status;
+  *result = batch;
   return napi_ok;
 }
 
-napi_status EventBatchBuilder::AppendOne(const struct inotify_event* event) {
-  napi_value wd;
-  napi_value mask;
-  napi_value cookie;
-  napi_value item;
-  napi_status status;
-  if ((status = napi_create_int32(env_, event->wd, &wd)) != napi_ok ||
-      (status = napi_create_uint32(env_, event->mask, &mask)) != napi_ok ||
-      (status = napi_create_uint32(env_, event->cookie, &cookie)) != napi_ok ||
-      (status = napi_create_object(env_, &item)) != napi_ok) {
-    return status;
-  }
-
-  napi_property_descriptor fields[5] = {
-      {nullptr, key_wd_, nullptr, nullptr, nullptr, wd, napi_default_jsproperty, nullptr},
-      {nullptr, key_mask_, nullptr, nullptr, nullptr, mask, napi_default_jsproperty, nullptr},
-      {nullptr, key_cookie_, nullptr, nullptr, nullptr, cookie, napi_default_jsproperty, nullptr},
-  };
-  size_t field_count = 3;
-
-  // `len` counts the name plus the NUL padding the kernel adds to keep the
-  // next record aligned; 0 means the event is about the watched inode itself.
-  if (event->len > 0) {
-    size_t length = strnlen(event->name, event->len);
-    napi_value name;
-    if ((status = napi_create_string_utf8(env_, event->name, length, &name)) != napi_ok) {
-      return status;
-    }
-    fields[field_count++] = {nullptr, key_name_, nullptr, nullptr, nullptr, name,
-                             napi_default_jsproperty, nullptr};
-    // The string above is lossy for such names (each bad byte becomes
-    // U+FFFD), so the exact bytes travel alongside.
-    if (!IsValidUtf8(reinterpret_cast<const unsigned char*>(event->name), length)) {
-      void* copy;
-      napi_value raw;
-      if ((status = napi_create_buffer_copy(env_, length, event->name, &copy, &raw)) != napi_ok) {
-        return status;
-      }
-      fields[field_count++] = {nullptr, key_raw_, nullptr, nullptr, nullptr, raw,
-                               napi_default_jsproperty, nullptr};
+napi_status EventBatchBuilder::RawNames(napi_env env, napi_value* result) const {
+  if (raw_names_count_ == 0) return napi_get_null(env, result);
+  napi_value raws;
+  napi_status status = napi_create_array(env, &raws);
+  for (size_t i = 0; status == napi_ok && i < raw_names_count_; i++) {
+    const RawName& name = raw_names_[i];
+    void* copy;
+    napi_value bytes;
+    if ((status = napi_create_buffer_copy(env, name.length, names_ + name.offset, &copy, &bytes)) == napi_ok) {
+      status = napi_set_element(env, raws, name.event, bytes);
     }
   }
-
-  if ((status = napi_define_properties(env_, item, field_count, fields)) != napi_ok) return status;
-  return napi_set_element(env_, batch_, count_++, item);
+  if (status == napi_ok) *result = raws;
+  return status;
 }
 
 }  // namespace config_reloader

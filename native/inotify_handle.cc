@@ -228,10 +228,9 @@ void InotifyHandle::Drain(int status) {
     return;
   }
 
-  EventBatchBuilder builder;
-  bool ok = builder.Begin(env) == napi_ok;
+  EventBatchBuilder batch;
   int read_error = 0;
-  for (int reads = 0; ok && reads < kMaxReadsPerWakeup && poller_ != nullptr;) {
+  for (int reads = 0; reads < kMaxReadsPerWakeup && poller_ != nullptr;) {
     ssize_t n = read(poller_->fd, poller_->buffer, InotifyPoller::kBufferSize);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -240,12 +239,18 @@ void InotifyHandle::Drain(int status) {
     }
     if (n == 0) break;
     reads++;
-    ok = builder.Append(poller_->buffer, static_cast<size_t>(n)) == napi_ok;
+    if (!batch.Append(poller_->buffer, static_cast<size_t>(n))) {
+      // The events of this read that did not fit are gone from the kernel
+      // queue; the consumer hears of it as an error rather than not at all.
+      read_error = ENOMEM;
+      break;
+    }
   }
-  if (!ok) {
+  napi_value events = nullptr;
+  if (batch.count() > 0 && batch.Finish(env, &events) != napi_ok) {
     // Only when JavaScript cannot run: the events are dropped with the environment.
     if (!SurfaceFailure(env)) Quiesce();
-  } else if (builder.count() > 0 && !Deliver(env, null, builder.batch())) {
+  } else if (events != nullptr && !Deliver(env, null, events)) {
     Quiesce();
   } else if (read_error != 0 && poller_ != nullptr) {
     // No read error is expected on an inotify descriptor; one that happens
