@@ -84,6 +84,11 @@ async function round(consumer: Consumer, tmpRoot: string, events: number): Promi
     return { ms, complete };
   } finally {
     subscription.close();
+    // An Inotify's descriptor is closed in libuv's close callback, later in
+    // this loop turn. Deleting the files before then would queue one IN_DELETE
+    // per file on it, and the kernel would free them, when the descriptor
+    // closes, inside the next consumer's timed round.
+    await new Promise((resolve) => setImmediate(resolve));
     rmSync(dir, { recursive: true, force: true });
   }
 }
