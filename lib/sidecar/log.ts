@@ -22,7 +22,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  const write = options.write ?? stdoutWriter();
   const now = options.now ?? (() => new Date());
   const threshold = RANK[options.level];
   const emit = (level: LogLevel, message: string, fields: Fields = {}): void => {
@@ -35,6 +35,21 @@ export function createLogger(options: LoggerOptions): Logger {
     info: (message, fields) => emit('info', message, fields),
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),
+  };
+}
+
+/**
+ * Writes to stdout, and stops writing once stdout is gone (EPIPE: the log
+ * reader went away). Losing the log must not take the reloads down with it,
+ * and an unhandled stream error would end the process with a stack trace.
+ */
+function stdoutWriter(): (line: string) => void {
+  let broken = false;
+  process.stdout.on('error', () => {
+    broken = true;
+  });
+  return (line) => {
+    if (!broken) process.stdout.write(line);
   };
 }
 
