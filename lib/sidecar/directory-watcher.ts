@@ -65,6 +65,11 @@ export class DirectoryWatcher implements WatchOwner {
       : 'plain directory';
   }
 
+  /** True while the directory is gone and only its nearest ancestor is watched. */
+  get missing(): boolean {
+    return this.#missing;
+  }
+
   /** Watches currently held (ancestor watches included). */
   get watchCount(): number {
     return this.#nodes.size;

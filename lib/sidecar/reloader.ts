@@ -163,7 +163,8 @@ export class Reloader {
   }
 
   async #checkOnce(reasons: readonly string[], detectedAt: number | undefined): Promise<void> {
-    const missing = this.#watchers.filter((watcher) => watcher.kind === 'missing').map((watcher) => watcher.dir);
+    // `missing`, not `kind`: kind walks every watch, and this runs on every check.
+    const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
       this.#log.warn('not reloading while a config directory is missing', { missing });
       return;
