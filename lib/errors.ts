@@ -24,6 +24,17 @@ export function hasCode(error: unknown, ...codes: string[]): error is SystemErro
   return isSystemError(error) && codes.includes(error.code);
 }
 
+/** The `code` an error carries (`'ENOENT'`, `'ERR_PARSE_ARGS_UNKNOWN_OPTION'`, ...), or undefined when it has none. */
+export function errorCode(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as Partial<SystemError>).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** What a caught value says, for a log field or a one-line failure: anything may be thrown, not only an Error. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Reads a sysctl under /proc/sys, or `unknown` when it cannot be read. */
 export function readSysctl(name: string): string {
   try {

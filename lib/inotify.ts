@@ -19,6 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 
+import { hasCode } from './errors';
 import { closedError, explainInotifyError } from './inotify-errors';
 import { decodeKinds, IN_IGNORED, IN_ISDIR, IN_MASK_ADD, IN_Q_OVERFLOW, type InotifyEventKind } from './inotify-flags';
 import { native, type NativeInotifyHandle, type RawInotifyBatch } from './native';
@@ -214,7 +215,7 @@ export class Inotify extends EventEmitter<InotifyEvents> {
       this.#handle.removeWatch(record.wd);
     } catch (error) {
       // EINVAL: the kernel already removed it and IN_IGNORED is on its way.
-      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+      if (!hasCode(error, 'EINVAL')) throw error;
     }
   }
 

@@ -5,7 +5,7 @@
 //
 // Exit codes: 0 success (and a clean shutdown), 1 runtime failure (or
 // `check` found a reload would not work), 2 invalid configuration.
-import { ConfigError } from '../errors';
+import { ConfigError, errorMessage } from '../errors';
 import { buildConfig, checkDirectories, type Config, parseInvocation } from '../sidecar/config';
 import { createLogger } from '../sidecar/log';
 import { helpText } from './help';
@@ -61,7 +61,7 @@ main(process.argv.slice(2), process.env).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    fail(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+    fail(`unexpected failure: ${errorMessage(error)}`);
     process.exitCode = 1;
   },
 );

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ConfigError, isSystemError } from '../errors';
+import { ConfigError, errorCode, errorMessage, isSystemError } from '../errors';
 import { InvalidSignalError, parseSignal, type Signal } from '../signals';
 import {
   type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress,
@@ -147,8 +147,8 @@ function parseReloadSignal(setting: string, text: string): Signal {
 
 /** Turns a node:util parseArgs error into one line naming the flag and what is accepted. */
 function flagError(error: unknown): ConfigError {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+  const message = errorMessage(error);
+  const code = errorCode(error);
   const flag = /'(-[^', ]+)/.exec(message)?.[1] ?? message.split('\n')[0] ?? '';
   const flags = `accepted flags: ${['help', 'version', ...SETTINGS.map((spec) => spec.flag)].map((name) => `--${name}`).join(', ')}`;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new ConfigError('command line', flag, `unknown flag; ${flags}`);

@@ -10,7 +10,7 @@
 // restart, a second instance) is signalled at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { hasCode } from '../errors';
+import { errorMessage, hasCode } from '../errors';
 import {
   catchesSignal, ignoresSignal, listProcessSummaries, type ProcessInfo, type ProcessSummary, readProcess,
   readProcessSummary, withStatus,
@@ -137,7 +137,7 @@ async function deliverOne(found: ProcessSummary, options: DeliveryOptions): Prom
       log.warn('target exited before the reload', { pid: target.pid, process: target.comm });
       return 'exited';
     }
-    log.error('reload not sent', { pid: target.pid, reason: error instanceof Error ? error.message : String(error) });
+    log.error('reload not sent', { pid: target.pid, reason: errorMessage(error) });
     return 'error';
   }
 }

@@ -18,6 +18,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
+import { hasCode } from '../errors';
 import type { InotifyEvent } from '../inotify';
 import {
   IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_ONLYDIR,
@@ -181,9 +182,8 @@ export class DirectoryWatcher implements WatchOwner {
       const watch = this.router.add(path, kubelet ? KUBELET_MASK : PLAIN_MASK, this);
       this.#nodes.set(watch.wd, { kind: kubelet ? 'kubelet' : 'plain', path });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
       // Gone (or replaced by a file) between the event and the watch: its parent's event covers it.
-      if (path !== this.dir && (code === 'ENOENT' || code === 'ENOTDIR')) return;
+      if (path !== this.dir && hasCode(error, 'ENOENT', 'ENOTDIR')) return;
       throw error;
     }
     if (kubelet) return;
@@ -244,8 +244,7 @@ export class DirectoryWatcher implements WatchOwner {
         const watch = this.router.add(ancestor, ANCESTOR_MASK, this);
         this.#nodes.set(watch.wd, { kind: 'ancestor', path: ancestor });
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') continue; // the ancestor vanished too: look again
+        if (hasCode(error, 'ENOENT', 'ENOTDIR')) continue; // the ancestor vanished too: look again
         throw error;
       }
       // Loop once more: the directory may have appeared before the watch was in place.

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { errorCode } from '../errors';
 import { readFileShared } from '../read-file-shared';
 import { DATA_LINK, isInternalName, isKubeletVolume } from './kubelet-volume';
 
@@ -61,7 +62,7 @@ function walk(visiblePath: string, realPath: string, files: Map<string, string>,
     try {
       stat = statSync(entryReal); // follows symlinks: the app reads through them
     } catch (error) {
-      files.set(entryVisible, `error:${errorCode(error)}`);
+      files.set(entryVisible, `error:${errorCode(error) ?? 'unknown'}`);
       continue;
     }
     if (stat.isDirectory()) {
@@ -83,14 +84,8 @@ function hashFile(path: string, size: number): string {
     const content = size <= SHARED_READ_MAX ? readFileShared(path) : readFileSync(path);
     return createHash('sha256').update(content).digest('hex');
   } catch (error) {
-    return `error:${errorCode(error)}`;
+    return `error:${errorCode(error) ?? 'unknown'}`;
   }
-}
-
-function errorCode(error: unknown): string {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
-    ? ((error as NodeJS.ErrnoException).code ?? 'unknown')
-    : 'unknown';
 }
 
 export interface FileChanges {

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { isSystemError } from '../errors';
+import { errorCode, errorMessage } from '../errors';
 import type { ListenAddress } from './config-values';
 
 export interface HttpEndpoints {
@@ -76,9 +76,7 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
 
 /** Turns the listen error into one sentence naming the address and the fix. */
 export function explainListenError(error: unknown, shown: string): ListenError {
-  const code = isSystemError(error) || (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string')
-    ? String((error as NodeJS.ErrnoException).code)
-    : 'UNKNOWN';
+  const code = errorCode(error) ?? 'UNKNOWN';
   const prefix = `cannot listen on METRICS_ADDR ${shown}`;
   switch (code) {
     case 'EADDRINUSE':
@@ -91,7 +89,7 @@ export function explainListenError(error: unknown, shown: string): ListenError {
     case 'EAI_AGAIN':
       return new ListenError(`${prefix}: the host name does not resolve (${code}); use an IP address or :PORT`, code, true);
     default:
-      return new ListenError(`${prefix}: ${error instanceof Error ? error.message : String(error)}`, code, false);
+      return new ListenError(`${prefix}: ${errorMessage(error)}`, code, false);
   }
 }
 
@@ -120,7 +118,7 @@ async function route(request: IncomingMessage, response: ServerResponse, endpoin
     try {
       reply(response, 200, await endpoints.renderMetrics(), endpoints.metricsContentType);
     } catch (error) {
-      reply(response, 500, `metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      reply(response, 500, `metrics failed: ${errorMessage(error)}\n`);
     }
   }
 }

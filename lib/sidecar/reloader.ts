@@ -10,6 +10,7 @@
 // - Checks never overlap. A trigger during a check or a delivery marks the
 //   loop dirty, and it checks again when the current one ends, so a write that
 //   races a delivery is followed by another look, never lost.
+import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
 import type { SignalTarget } from '../signal-process';
 import type { Config } from './config';
@@ -157,7 +158,7 @@ export class Reloader {
       try {
         await this.#checkOnce(reasons, detectedAt);
       } catch (error) {
-        this.#log.error('reload check failed', { reason: error instanceof Error ? error.message : String(error) });
+        this.#log.error('reload check failed', { reason: errorMessage(error) });
       }
     } while (this.#dirty && this.#ready);
   }
