@@ -10,7 +10,7 @@
 // wait for the target's handler is cancelled), close the endpoint, exit 0.
 import { once } from 'node:events';
 
-import { explainInotifyError } from '../inotify-errors';
+import { errorMessage } from '../errors';
 import type { Config } from '../sidecar/config';
 import type { HttpEndpoint } from '../sidecar/http-server';
 import type { Logger } from '../sidecar/log';
@@ -86,8 +86,8 @@ export async function runSidecar(options: RunOptions): Promise<number> {
   try {
     reloader.start();
   } catch (error) {
-    const explained = explainInotifyError(error);
-    log.error('cannot watch the configuration', { reason: explained instanceof Error ? explained.message : String(explained) });
+    // Inotify has already put the limit and its fix into the message (inotify-errors.ts).
+    log.error('cannot watch the configuration', { reason: errorMessage(error) });
     code = EXIT_FAILURE;
   }
 
