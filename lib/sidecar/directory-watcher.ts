@@ -23,7 +23,7 @@ import type { InotifyEvent } from '../inotify';
 import {
   IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_ONLYDIR,
 } from '../inotify-flags';
-import { DATA_LINK, isCommit, isInternalName, isKubeletVolume } from './kubelet-volume';
+import { isCommit, isInternalName, isKubeletVolume } from './kubelet-volume';
 import type { Logger } from './log';
 import type { WatchOwner, WatchRouter } from './watch-router';
 
@@ -122,12 +122,19 @@ export class DirectoryWatcher implements WatchOwner {
     }
   }
 
+  /**
+   * True for an event on the watched directory itself; the configured one
+   * being deleted or moved away is lost. A subdirectory's removal is
+   * reported by its parent's event.
+   */
+  #handledSelfEvent(node: WatchedNode, event: InotifyEvent): boolean {
+    if (event.kind !== 'delete_self' && event.kind !== 'move_self') return false;
+    if (node.path === this.dir) this.#lose(event.kind === 'delete_self' ? 'it was deleted' : 'it was moved away');
+    return true;
+  }
+
   #onKubeletEvent(node: WatchedNode, event: InotifyEvent): void {
-    if (event.kind === 'delete_self' || event.kind === 'move_self') {
-      if (node.path === this.dir) this.#lose(event.kind === 'delete_self' ? 'it was deleted' : 'it was moved away');
-      return;
-    }
-    if (event.name === undefined) return;
+    if (this.#handledSelfEvent(node, event) || event.name === undefined) return;
     if (isCommit(event)) {
       this.#trigger(`kubelet update of ${node.path}`, true);
     } else if (isInternalName(event.name)) {
@@ -140,12 +147,8 @@ export class DirectoryWatcher implements WatchOwner {
   }
 
   #onPlainEvent(node: WatchedNode, event: InotifyEvent): void {
-    if (event.kind === 'delete_self' || event.kind === 'move_self') {
-      if (node.path === this.dir) this.#lose(event.kind === 'delete_self' ? 'it was deleted' : 'it was moved away');
-      return; // a subdirectory's removal is reported by its parent's event
-    }
-    if (event.name === undefined || event.path === undefined) return;
-    if (event.name === DATA_LINK && (event.kind === 'create' || event.kind === 'moved_to')) {
+    if (this.#handledSelfEvent(node, event) || event.name === undefined || event.path === undefined) return;
+    if (isCommit(event)) {
       // A plain directory just became a kubelet volume (the first sync).
       this.#releaseBelow(node.path, true);
       this.#watchTree(node.path);
