@@ -4,9 +4,6 @@ import { basename } from 'node:path';
 
 import type { ProcessSummary } from '../proc';
 
-/** Linux keeps only the first 15 bytes of a process name in `comm`. */
-export const COMM_LENGTH = 15;
-
 /**
  * The names a process answers to: its `comm`, the basename of its executable
  * (when readable), and the basename of argv[0]. Programs that rewrite their
@@ -16,12 +13,10 @@ export const COMM_LENGTH = 15;
 export function processNames(info: ProcessSummary): Set<string> {
   const names = new Set<string>([info.comm]);
   if (info.exeName !== undefined) names.add(info.exeName);
-  const argv0 = info.argv[0];
-  if (argv0 !== undefined && argv0 !== '') {
-    names.add(basename(argv0));
-    const firstWord = argv0.split(' ')[0];
-    if (firstWord !== undefined && firstWord !== argv0) names.add(basename(firstWord.replace(/:$/, '')));
-  }
+  if (info.argv0Name !== undefined) names.add(info.argv0Name);
+  const argv0 = info.argv[0] ?? '';
+  const firstWord = argv0.split(' ')[0];
+  if (firstWord !== undefined && firstWord !== argv0) names.add(basename(firstWord.replace(/:$/, '')));
   return names;
 }
 
