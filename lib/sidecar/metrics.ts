@@ -1,9 +1,9 @@
 // Prometheus metrics for the reload loop, in a registry of their own so that
 // nothing else in the process (or a library user's default registry) mixes in.
 //
-// This module imports prom-client, so it is only ever loaded with a dynamic
-// import when METRICS_ADDR is set: without the endpoint, neither prom-client
-// nor its dependencies are in memory.
+// This module imports prom-client, so run.ts requires it only when
+// METRICS_ADDR is set: without the endpoint, neither prom-client nor its
+// dependencies are in memory.
 //
 // Naming follows the Prometheus conventions: a `config_reloader_` prefix,
 // `_total` on counters, base units in the name (`_seconds`), and an `_info`
