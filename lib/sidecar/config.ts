@@ -10,7 +10,7 @@ import { InvalidSignalError, parseSignal, type Signal } from '../signals';
 import {
   type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress,
 } from './config-values';
-import { SETTINGS, type SettingKey } from './settings';
+import { SETTINGS, type SettingKey, type SettingSpec } from './settings';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -72,49 +72,59 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
 
 /** Validates every value; the first bad one throws a ConfigError. */
 export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>): Config {
-  const single = (key: SettingKey): string | undefined => {
-    const list = values.get(key);
-    if (list !== undefined) return list[list.length - 1];
-    return SETTINGS.find((spec) => spec.key === key)?.defaultValue;
-  };
-  const name = (key: SettingKey): string => {
-    const spec = SETTINGS.find((candidate) => candidate.key === key);
-    return spec === undefined ? key : `${spec.env} (--${spec.flag})`;
+  const single = (key: SettingKey): string | undefined => values.get(key)?.at(-1) ?? specOf(key).defaultValue;
+  // The defaults live in SETTINGS alone, where --help reads them too.
+  const withDefault = (key: SettingKey): string => {
+    const value = single(key);
+    if (value === undefined) throw new Error(`settings.ts: ${key} needs a defaultValue, or buildConfig must handle it being unset`);
+    return value;
   };
 
   const dirs = values.get('configDirs');
   if (dirs === undefined) {
-    throw new ConfigError(name('configDirs'), undefined, 'accepted: one or more directories, comma-separated, e.g. /etc/nginx/conf.d');
+    throw new ConfigError(settingName('configDirs'), undefined, 'accepted: one or more directories, comma-separated, e.g. /etc/nginx/conf.d');
   }
-  const configDirs = parseList(name('configDirs'), dirs, 'directory paths').map((dir) => resolve(dir));
+  const configDirs = parseList(settingName('configDirs'), dirs, 'directory paths').map((dir) => resolve(dir));
 
   const processName = (single('processName') ?? '').trim();
   if (processName === '') {
-    throw new ConfigError(name('processName'), single('processName'), 'accepted: a process name such as nginx or postgres');
+    throw new ConfigError(settingName('processName'), single('processName'), 'accepted: a process name such as nginx or postgres');
   }
   if (processName.includes('/')) {
-    throw new ConfigError(name('processName'), processName, 'accepted: a bare process name without slashes (matched against comm, the executable and argv[0] basenames)');
+    throw new ConfigError(settingName('processName'), processName, 'accepted: a bare process name without slashes (matched against comm, the executable and argv[0] basenames)');
   }
 
-  const signal = parseReloadSignal(name('signal'), single('signal') ?? 'SIGHUP');
+  const signal = parseReloadSignal(settingName('signal'), withDefault('signal'));
 
   const metricsText = single('metricsAddr');
   return {
     configDirs: [...new Set(configDirs)],
     processName,
     signal,
-    debounceMs: parseDuration(name('debounce'), single('debounce') ?? '250ms', 0, 60_000),
-    signalAll: parseBoolean(name('signalAll'), single('signalAll') ?? 'false'),
-    handlerWaitMs: parseDuration(name('handlerWait'), single('handlerWait') ?? '30s', 0, 600_000),
-    logFormat: parseChoice(name('logFormat'), single('logFormat') ?? 'text', ['text', 'json'] as const),
-    logLevel: parseChoice(name('logLevel'), single('logLevel') ?? 'info', ['debug', 'info', 'warn', 'error'] as const),
-    metricsAddr: metricsText === undefined || metricsText.trim() === '' ? undefined : parseListenAddress(name('metricsAddr'), metricsText),
+    debounceMs: parseDuration(settingName('debounce'), withDefault('debounce'), 0, 60_000),
+    signalAll: parseBoolean(settingName('signalAll'), withDefault('signalAll')),
+    handlerWaitMs: parseDuration(settingName('handlerWait'), withDefault('handlerWait'), 0, 600_000),
+    logFormat: parseChoice(settingName('logFormat'), withDefault('logFormat'), ['text', 'json'] as const),
+    logLevel: parseChoice(settingName('logLevel'), withDefault('logLevel'), ['debug', 'info', 'warn', 'error'] as const),
+    metricsAddr: metricsText === undefined || metricsText.trim() === '' ? undefined : parseListenAddress(settingName('metricsAddr'), metricsText),
   };
+}
+
+function specOf(key: SettingKey): SettingSpec {
+  const spec = SETTINGS.find((candidate) => candidate.key === key);
+  if (spec === undefined) throw new Error(`settings.ts: SETTINGS has no entry for ${key}`);
+  return spec;
+}
+
+/** How messages name a setting: its variable and its flag, e.g. "CONFIG_DIR (--config-dir)". */
+function settingName(key: SettingKey): string {
+  const spec = specOf(key);
+  return `${spec.env} (--${spec.flag})`;
 }
 
 /** Every configured directory must exist and be a directory at start-up. */
 export function checkDirectories(config: Config): void {
-  const setting = 'CONFIG_DIR (--config-dir)';
+  const setting = settingName('configDirs');
   for (const dir of config.configDirs) {
     try {
       if (!statSync(dir).isDirectory()) {
