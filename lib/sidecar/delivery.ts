@@ -15,7 +15,7 @@ import {
   catchesSignal, ignoresSignal, listProcessSummaries, type ProcessInfo, type ProcessSummary, readProcess,
   readProcessSummary, withStatus,
 } from '../proc';
-import { signalProcess, type SignalTarget } from '../signal-process';
+import { type SignalMethod, signalProcess, type SignalTarget } from '../signal-process';
 import { defaultActionTerminates, type Signal } from '../signals';
 import { CAP_KILL, hasEffectiveCapability } from './capabilities';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
@@ -41,7 +41,7 @@ export interface DeliveryOptions {
 export type DeliveryStatus = 'sent' | 'no_target' | 'failed';
 
 export interface Delivered extends SignalTarget {
-  readonly method: 'pidfd' | 'kill';
+  readonly method: SignalMethod;
 }
 
 export interface DeliveryReport {
