@@ -93,7 +93,7 @@ export class SidecarProcess {
   }
 
   waitForMessage(msg: string, count = 1, timeoutMs?: number): Promise<void> {
-    return this.waitFor(`${count} x "${msg}"`, (lines) => lines.filter((line) => line.msg === msg).length >= count, timeoutMs);
+    return this.waitFor(`${count} x "${msg}"`, () => this.messages(msg).length >= count, timeoutMs);
   }
 
   /** Stops the sidecar with SIGTERM and waits for it to exit. */
