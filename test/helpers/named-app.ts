@@ -90,7 +90,7 @@ export class NamedApp {
   }
 
   async waitForSignals(count: number, role = 'master'): Promise<void> {
-    await waitFor(`${count} signal(s) at ${this.name} ${role} (got ${this.signals(role).length})`, () => {
+    await waitFor(() => `${count} signal(s) at ${this.name} ${role} (got ${this.signals(role).length})`, () => {
       if (!this.alive) throw new Error(`${this.name} died (${String(this.exitSignal)}) while waiting for a signal`);
       return this.signals(role).length >= count;
     }, { timeoutMs: 15_000 });

@@ -69,8 +69,7 @@ export async function startSignalRecorder(cleanup: Cleanup, options: SignalRecor
     received,
     exited,
     async waitForSignal(name: string, count = 1): Promise<void> {
-      // The description is built once, before the wait: it can name what had arrived then, not at the timeout.
-      await waitFor(`${count} x ${name} at the recorder (pid ${pid}, received before the wait: ${received.join(', ') || 'nothing'})`, () => {
+            await waitFor(() => `${count} x ${name} at the recorder (pid ${pid}, received so far: ${received.join(', ') || 'nothing'})`, () => {
         if (received.filter((signal) => signal === name).length >= count) return true;
         if (gone()) throw new Error(`signal recorder exited (${String(child.signalCode ?? child.exitCode)}) while waiting for ${name}`);
         return false;

@@ -14,11 +14,13 @@ export interface WaitForOptions {
 /**
  * Calls `probe` until it returns something other than undefined, null or
  * false, and resolves with that value. Rejects when the deadline passes,
- * naming `what` and the last value the probe returned. An exception from the
+ * naming `what` and the last value the probe returned; give `what` as a
+ * function when it reports progress, so the message tells the state at the
+ * timeout rather than at the call. An exception from the
  * probe rejects at once: wrap probes that may fail transiently.
  */
 export async function waitFor<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   options: WaitForOptions = {},
 ): Promise<T> {
@@ -29,7 +31,7 @@ export async function waitFor<T>(
     const value = await probe();
     if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last probe returned ${String(value)})`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()} (last probe returned ${String(value)})`);
     }
     await sleep(intervalMs);
   }
