@@ -66,7 +66,7 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
   };
 
   for (const known of options.previous ?? []) {
-    const summary = readProcessSummary(known.pid);
+    const summary = summaryOrUndefined(known.pid);
     // Same process (pid and start time) still answering to the name: the scan would pick it again.
     if (summary !== undefined && summary.startTime === known.startTime && matchesName(summary, options.processName)) {
       await deliver(summary);
@@ -86,6 +86,18 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
     return { status: 'no_target', delivered: [], failures: [] };
   }
   return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
+}
+
+/**
+ * The fast path must never be worse than the scan: where the scan skips a
+ * process it cannot read (EACCES under hidepid=noaccess), so does this.
+ */
+function summaryOrUndefined(pid: number): ProcessSummary | undefined {
+  try {
+    return readProcessSummary(pid);
+  } catch {
+    return undefined;
+  }
 }
 
 function identity(target: SignalTarget): string {
