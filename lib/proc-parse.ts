@@ -99,6 +99,13 @@ export interface ProcSignalMasks {
 
 /** The fields of /proc/<pid>/status the process lookup uses. */
 export interface ProcStatus {
+  /**
+   * The task name (comm) as status prints it: the kernel escapes a newline
+   * as `\n` and a backslash as `\\`, so it can differ from stat's raw comm.
+   */
+  readonly name: string;
+  /** One letter, as in stat: S, R, D, Z (zombie), T, ... */
+  readonly state: string;
   readonly uid: {
     readonly real: number;
     readonly effective: number;
@@ -109,18 +116,17 @@ export interface ProcStatus {
 }
 
 /**
- * Parses /proc/<pid>/status: `Key:\tvalue` lines. Reads the Uid line (real,
- * effective, saved set, filesystem) and the five signal masks, which the
- * kernel prints as hexadecimal.
+ * Parses /proc/<pid>/status: `Key:\tvalue` lines. Reads Name, State, the Uid
+ * line (real, effective, saved set, filesystem) and the five signal masks,
+ * which the kernel prints as hexadecimal.
+ *
+ * It looks up just these keys rather than splitting all fifty-odd lines: this
+ * runs right before every reload signal, where the code is cold and every
+ * extra step shows in the latency (docs/benchmarks.md).
  */
 export function parseStatus(text: string): ProcStatus {
-  const values = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) values.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  const required = (key: string): string => {
-    const value = values.get(key);
+  const required = (key: string, trim = true): string => {
+    const value = statusValue(text, key, trim);
     if (value === undefined) throw new ProcFormatError('status', `no ${key} line`, text);
     return value;
   };
@@ -137,7 +143,11 @@ export function parseStatus(text: string): ProcStatus {
   if (real === undefined || effective === undefined || saved === undefined || filesystem === undefined) {
     throw new ProcFormatError('status', `Uid line ${JSON.stringify(uidLine)} has fewer than 4 ids`, text);
   }
+  const state = required('State').charAt(0);
   return {
+    // Untrimmed but for the tab after the colon: a name may start or end with spaces.
+    name: required('Name', false),
+    state,
     uid: { real, effective, saved, filesystem },
     signals: {
       caught: mask('SigCgt'),
@@ -147,6 +157,18 @@ export function parseStatus(text: string): ProcStatus {
       sharedPending: mask('ShdPnd'),
     },
   };
+}
+
+/** The value of the `key:` line (the key at the start of a line), trimmed unless `trim` is false. */
+function statusValue(text: string, key: string, trim: boolean): string | undefined {
+  const label = `${key}:`;
+  let at = text.startsWith(label) ? 0 : text.indexOf(`\n${label}`);
+  if (at < 0) return undefined;
+  if (text.charCodeAt(at) === 0x0a) at++;
+  const start = at + label.length;
+  const newline = text.indexOf('\n', start);
+  const value = text.slice(start, newline < 0 ? text.length : newline);
+  return trim ? value.trim() : value.replace(/^\t/, '');
 }
 
 /**

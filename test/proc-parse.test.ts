@@ -93,6 +93,8 @@ describe('parseStat', () => {
 describe('parseStatus', () => {
   it('reads the uids and masks of an nginx worker running as nobody', () => {
     assert.deepEqual(parseStatus(statusFixture('nginx-worker.status')), {
+      name: 'nginx',
+      state: 'S',
       uid: { real: 65534, effective: 65534, saved: 65534, filesystem: 65534 },
       signals: {
         caught: 0x18016a07n,
@@ -132,15 +134,24 @@ describe('parseStatus', () => {
 
   it('reads a zombie', () => {
     const status = parseStatus(statusFixture('zombie.status'));
+    assert.equal(status.state, 'Z');
     assert.equal(status.uid.real, 0);
     assert.equal(status.signals.caught, 0n);
     assert.equal(status.signals.ignored, 6n);
+  });
+
+  it('keeps the spaces of a name but not the tab after the colon, and finds keys only at the start of a line', () => {
+    const text = statusFixture('nginx-worker.status').replace(/^Name:.*$/m, 'Name:\t my app ').replace(/^Umask:.*$/m, 'Umask:\tXState:\tR');
+    const status = parseStatus(text);
+    assert.equal(status.name, ' my app ');
+    assert.equal(status.state, 'S');
   });
 
   it('rejects a status without the Uid line or with a malformed mask', () => {
     const text = statusFixture('nginx-worker.status');
     assert.throws(() => parseStatus(text.replace(/^Uid:.*\n/m, '')), /no Uid line/);
     assert.throws(() => parseStatus(text.replace(/^SigCgt:.*\n/m, '')), /no SigCgt line/);
+    assert.throws(() => parseStatus(text.replace(/^State:.*\n/m, '')), /no State line/);
     assert.throws(() => parseStatus(text.replace(/^SigIgn:.*$/m, 'SigIgn:\tzz')), /SigIgn is "zz", not hexadecimal/);
     assert.throws(() => parseStatus(text.replace(/^Uid:.*$/m, 'Uid:\t0\t0')), /fewer than 4 ids/);
   });
