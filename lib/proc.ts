@@ -22,7 +22,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import { hasCode } from './errors';
-import { maskHas, parseCmdline, parseStat, parseStatus, PF_KTHREAD } from './proc-parse';
+import { maskHas, parseCmdline, parseStat, parseStatus, PF_KTHREAD, type ProcStatus } from './proc-parse';
 import { readFileShared } from './read-file-shared';
 
 /** Signal masks, bit (signo - 1) per signal; test them with catchesSignal/ignoresSignal or maskHas. */
@@ -153,7 +153,11 @@ export function readProcessSummary(pid: number, procRoot = '/proc'): ProcessSumm
  */
 export function withStatus(summary: ProcessSummary, procRoot = '/proc'): ProcessInfo | undefined {
   const status = unlessVanished(() => parseStatus(readFileShared(`${join(procRoot, String(summary.pid))}/status`).toString('utf8')));
-  if (status === undefined) return undefined;
+  return status === undefined ? undefined : combineStatus(summary, status);
+}
+
+/** A summary completed with a status read some other way (through a ProcessHandle). */
+export function combineStatus(summary: ProcessSummary, status: ProcStatus): ProcessInfo {
   return {
     ...summary,
     uid: status.uid.real,

@@ -1,6 +1,6 @@
 // Whole-file reads for the small files on the reload path: /proc/<pid>/stat,
-// cmdline and status for every process, and the configuration files hashed
-// for the fingerprint.
+// cmdline and status for every process, and a target's status re-read
+// through a held descriptor (process-handle.ts).
 //
 // readFileSync returning a Buffer adds an fstat and a fresh allocation to
 // open + read + close: about 10 µs against 5 µs for a /proc/<pid>/cmdline
@@ -35,18 +35,31 @@ let shared: Buffer = Buffer.allocUnsafeSlow(INITIAL_SIZE);
  *   whose process is exiting, ...).
  */
 export function readFileShared(path: string): Buffer {
-  if (shared.length > RETAINED_MAX) shared = Buffer.allocUnsafeSlow(INITIAL_SIZE);
   const fd = openSync(path, 'r');
   try {
-    let length = 0;
-    for (;;) {
-      if (length === shared.length) shared = doubled(shared);
-      const bytesRead = readSync(fd, shared, length, shared.length - length, null);
-      if (bytesRead === 0) return shared.subarray(0, length);
-      length += bytesRead;
-    }
+    return readDescriptorShared(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Reads the whole of an open file from its start, with pread(2), into the
+ * same shared buffer as {@link readFileShared} and on the same terms. A /proc
+ * file held open this way is generated afresh by every read from offset 0,
+ * which is how a held /proc/<pid>/status is re-read (process-handle.ts).
+ *
+ * @throws the SystemError of read(2) (ESRCH once a held /proc/<pid> file's
+ *   process has exited).
+ */
+export function readDescriptorShared(fd: number): Buffer {
+  if (shared.length > RETAINED_MAX) shared = Buffer.allocUnsafeSlow(INITIAL_SIZE);
+  let length = 0;
+  for (;;) {
+    if (length === shared.length) shared = doubled(shared);
+    const bytesRead = readSync(fd, shared, length, shared.length - length, length);
+    if (bytesRead === 0) return shared.subarray(0, length);
+    length += bytesRead;
   }
 }
 

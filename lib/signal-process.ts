@@ -11,13 +11,7 @@
 // The caller identifies its target by pid and start time (field 22 of
 // /proc/<pid>/stat), which together are unique: a process that reuses a pid
 // starts later.
-import { readFileSync } from 'node:fs';
-import { constants } from 'node:os';
-
-import { hasCode, type SystemError } from './errors';
-import { native } from './native';
-import { parseStat } from './proc-parse';
-import { parseSignal } from './signals';
+import { openProcess, validateSignal } from './process-handle';
 
 /** How a signal was delivered. */
 export type SignalMethod = 'pidfd' | 'kill';
@@ -36,66 +30,6 @@ export interface SignalProcessOptions {
    * `kill`: kill(2) after checking the start time; not race-free.
    */
   readonly method?: 'auto' | SignalMethod;
-}
-
-const METHODS: ReadonlySet<string> = new Set(['auto', 'pidfd', 'kill']);
-
-function processGone(target: SignalTarget, syscall: string, what: string): SystemError {
-  return Object.assign(new Error(`ESRCH: process ${target.pid} ${what}; no signal was sent, ${syscall}`), {
-    code: 'ESRCH',
-    // Negative, as in the errors Node and the addon throw.
-    errno: -constants.errno.ESRCH,
-    syscall,
-  });
-}
-
-/**
- * Throws ESRCH unless /proc/<pid> still shows the target: same start time
- * and not yet exited. A zombie (exited, not yet reaped by its parent) would
- * accept the signal and silently discard it, so it counts as gone.
- */
-function assertStillTarget(target: SignalTarget, syscall: string): void {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${target.pid}/stat`, 'utf8');
-  } catch (error) {
-    if (hasCode(error, 'ENOENT', 'ESRCH')) throw processGone(target, syscall, 'has exited');
-    throw error;
-  }
-  const stat = parseStat(text);
-  if (stat.startTime !== target.startTime) {
-    throw processGone(
-      target,
-      syscall,
-      `has exited and its pid was reused by another process (${stat.comm}, started at ${stat.startTime} ` +
-        `clock ticks after boot, not ${target.startTime})`,
-    );
-  }
-  if (stat.state === 'Z' || stat.state === 'X') {
-    throw processGone(target, syscall, 'has exited (a zombie its parent has not reaped yet)');
-  }
-}
-
-function validate(target: SignalTarget, signo: number, method: string): void {
-  // kill(2) reads pid 0 as "my process group" and -1 as "every process I
-  // may signal": neither may ever come from a lookup that went wrong.
-  if (!Number.isSafeInteger(target.pid) || target.pid <= 0) {
-    throw new RangeError(`target.pid must be a positive whole number, got ${String(target.pid)}`);
-  }
-  if (!Number.isSafeInteger(target.startTime) || target.startTime < 0) {
-    throw new RangeError(`target.startTime must be a whole number of clock ticks, got ${String(target.startTime)}`);
-  }
-  if (typeof signo !== 'number') throw new TypeError(`signo must be a number, got ${typeof signo}`);
-  parseSignal(signo);
-  if (!METHODS.has(method)) {
-    throw new TypeError(`options.method must be 'auto', 'pidfd' or 'kill', got ${JSON.stringify(method)}`);
-  }
-}
-
-function sendWithKill(target: SignalTarget, signo: number): SignalMethod {
-  assertStillTarget(target, 'kill');
-  native.kill(target.pid, signo);
-  return 'kill';
 }
 
 /**
@@ -135,22 +69,12 @@ function sendWithKill(target: SignalTarget, signo: number): SignalMethod {
  *   0 and -1 as process groups.
  */
 export function signalProcess(target: SignalTarget, signo: number, options: SignalProcessOptions = {}): SignalMethod {
-  const method = options.method ?? 'auto';
-  validate(target, signo, method);
-  if (method === 'kill') return sendWithKill(target, signo);
-
-  let pidfd: number;
+  validateSignal(signo);
+  const handle = openProcess(target, options);
   try {
-    pidfd = native.pidfdOpen(target.pid);
-  } catch (error) {
-    if (method === 'auto' && hasCode(error, 'ENOSYS', 'EPERM')) return sendWithKill(target, signo);
-    throw error;
-  }
-  try {
-    assertStillTarget(target, 'pidfd_send_signal');
-    native.pidfdSendSignal(pidfd, signo);
+    handle.signal(signo);
+    return handle.method;
   } finally {
-    native.closeFd(pidfd);
+    handle.close();
   }
-  return 'pidfd';
 }

@@ -2,25 +2,37 @@
 // make sure the signal cannot kill a target that has not installed its
 // handler yet, and send it race-free.
 //
-// The targets of the previous reload are signalled first, each after a check
-// of that one process, and the full /proc scan runs after them: on a node
-// with hundreds of processes the scan costs milliseconds, and the app is
-// almost always the same process as last time. The scan still runs for
-// every reload, and any target it finds that was not signalled yet (a
-// restart, a second instance) is signalled at once.
+// The targets of the previous reload are signalled first, through the
+// ProcessHandles kept open since then: one read of their status (is the
+// handler still installed? same program?) and one pidfd_send_signal. The
+// full /proc scan runs after them: on a node with hundreds of processes it
+// costs milliseconds, and the app is almost always the same process as last
+// time. The scan still runs for every reload, and any target it finds that
+// was not signalled yet (a restart, a second instance) is signalled at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorMessage, hasCode } from '../errors';
-import {
-  catchesSignal, ignoresSignal, listProcessSummaries, type ProcessInfo, type ProcessSummary, readProcess,
-  readProcessSummary, withStatus,
-} from '../proc';
-import { type SignalMethod, signalProcess, type SignalTarget } from '../signal-process';
+import { combineStatus, ignoresSignal, listProcessSummaries, type ProcessSummary } from '../proc';
+import { maskHas, type ProcStatus } from '../proc-parse';
+import { openProcess, type ProcessHandle } from '../process-handle';
 import { defaultActionTerminates, type Signal } from '../signals';
 import { CAP_KILL, hasEffectiveCapability } from './capabilities';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
 import type { Logger } from './log';
-import { matchesName, selectTargets } from './targets';
+import { selectTargets } from './targets';
+
+/** A process that got a reload, with the handle to reach it next time. */
+export interface HeldTarget {
+  /** The process as the scan that chose it saw it. */
+  readonly summary: ProcessSummary;
+  readonly handle: ProcessHandle;
+  /**
+   * Its name in status when chosen. A process whose name changed has
+   * exec'd another program (or renamed itself), so whether it is still a
+   * target is left to the scan.
+   */
+  readonly name: string;
+}
 
 export interface DeliveryOptions {
   readonly processName: string;
@@ -33,20 +45,20 @@ export interface DeliveryOptions {
   /** When the change was detected, for the latency in the log (performance.now() ms). */
   readonly detectedAt?: number;
   readonly selfPid?: number;
-  /** Who got the previous reload: tried first (see the file comment). */
-  readonly previous?: readonly SignalTarget[];
+  /**
+   * Who got the previous reload: tried first (see the file comment).
+   * deliverReload takes them over: it closes those it does not return.
+   */
+  readonly held?: readonly HeldTarget[];
 }
 
 /** sent: every target got the signal. no_target: nothing to signal. failed: some target did not get it. */
 export type DeliveryStatus = 'sent' | 'no_target' | 'failed';
 
-export interface Delivered extends SignalTarget {
-  readonly method: SignalMethod;
-}
-
 export interface DeliveryReport {
   readonly status: DeliveryStatus;
-  readonly delivered: readonly Delivered[];
+  /** The targets that got the signal, handles open: pass them as `held` next time, or close them. */
+  readonly delivered: readonly HeldTarget[];
   /** Why a target was not signalled: 'permission', 'handler_timeout', 'exited', 'shutdown', 'error'. */
   readonly failures: readonly string[];
 }
@@ -55,31 +67,41 @@ const HANDLER_POLL_MS = 20;
 
 export async function deliverReload(options: DeliveryOptions): Promise<DeliveryReport> {
   const selfPid = options.selfPid ?? process.pid;
-  const delivered: Delivered[] = [];
+  const delivered: HeldTarget[] = [];
   const failures: string[] = [];
   const handled = new Set<string>();
-  const deliver = async (target: ProcessSummary): Promise<void> => {
-    handled.add(identity(target));
-    const outcome = await deliverOne(target, options);
+  const record = (outcome: HeldTarget | string): void => {
     if (typeof outcome === 'string') failures.push(outcome);
     else delivered.push(outcome);
   };
 
-  for (const known of options.previous ?? []) {
-    const summary = summaryOrUndefined(known.pid);
-    // Same process (pid and start time) still answering to the name: the scan would pick it again.
-    if (summary !== undefined && summary.startTime === known.startTime && matchesName(summary, options.processName)) {
-      await deliver(summary);
+  for (const held of options.held ?? []) {
+    const status = currentStatus(held);
+    if (status === undefined) {
+      held.handle.close();
+      continue;
     }
+    handled.add(identity(held.summary));
+    record(await deliverThrough(held, status, options));
   }
 
-  const processes = listProcessSummaries();
+  let processes: ProcessSummary[];
+  try {
+    processes = listProcessSummaries();
+  } catch (error) {
+    for (const done of delivered) done.handle.close();
+    throw error;
+  }
   const { targets, workers } = selectTargets(processes, options.processName, options.signalAll, selfPid);
   if (workers.length > 0) {
     options.log.debug('workers skipped', { pids: workers.map((info) => info.pid) });
   }
   for (const target of targets) {
-    if (!handled.has(identity(target))) await deliver(target);
+    if (handled.has(identity(target))) continue;
+    handled.add(identity(target));
+    const opened = open(target, options);
+    if (typeof opened === 'string') record(opened);
+    else record(await deliverThrough(opened.held, opened.status, options));
   }
   if (handled.size === 0) {
     options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
@@ -88,90 +110,135 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
   return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
 }
 
+function identity(target: ProcessSummary): string {
+  return `${target.pid}@${target.startTime}`;
+}
+
 /**
- * The fast path must never be worse than the scan: where the scan skips a
- * process it cannot read (EACCES under hidepid=noaccess), so does this.
+ * The held process's status, or undefined when it has exited or is no
+ * longer the program it was. Like the scan, which leaves out a process it
+ * cannot read, this never fails the reload: the scan decides about it.
  */
-function summaryOrUndefined(pid: number): ProcessSummary | undefined {
+function currentStatus(held: HeldTarget): ProcStatus | undefined {
   try {
-    return readProcessSummary(pid);
+    const status = held.handle.status();
+    return status.name === held.name ? status : undefined;
   } catch {
     return undefined;
   }
 }
 
-function identity(target: SignalTarget): string {
-  return `${target.pid}@${target.startTime}`;
-}
-
-async function deliverOne(found: ProcessSummary, options: DeliveryOptions): Promise<Delivered | string> {
-  const { signal, log } = options;
-  // The scan read no status, which only targets need (signal masks, uid).
-  const initial = withStatus(found);
-  const target = initial === undefined ? 'exited' : await waitForHandler(initial, options);
-  if (target === 'exited') {
-    log.warn('target exited before the reload', { pid: found.pid, process: found.comm });
-    return 'exited';
-  }
-  if (target === 'aborted') {
-    log.info('reload abandoned: shutting down', { pid: found.pid, process: found.comm });
-    return 'shutdown';
-  }
-  if (target === 'timeout') {
-    log.error('reload not sent', { pid: found.pid, reason: handlerTimeoutMessage(found, signal.name, options.handlerWaitMs) });
-    return 'handler_timeout';
-  }
-  if (ignoresSignal(target, signal.number)) {
-    log.warn('target ignores the signal', { pid: target.pid, reason: ignoredSignalMessage(target, signal.name) });
-  }
+function open(target: ProcessSummary, options: DeliveryOptions): { held: HeldTarget; status: ProcStatus } | string {
+  let handle: ProcessHandle | undefined;
   try {
-    const method = signalProcess({ pid: target.pid, startTime: target.startTime }, signal.number);
-    log.info('reload sent', {
-      pid: target.pid,
-      process: target.comm,
-      signal: signal.name,
-      method,
-      latency_ms: options.detectedAt === undefined ? undefined : Number((performance.now() - options.detectedAt).toFixed(3)),
-    });
-    return { pid: target.pid, startTime: target.startTime, method };
+    handle = openProcess(target);
+    const status = handle.status();
+    return { held: { summary: target, handle, name: status.name }, status };
   } catch (error) {
-    if (hasCode(error, 'EPERM')) {
-      const reason = permissionMessage({
-        target,
-        signalName: signal.name,
-        ourUid: process.getuid?.() ?? -1,
-        haveCapKill: hasEffectiveCapability(CAP_KILL),
-      });
-      log.error('reload not sent', { pid: target.pid, reason });
-      return 'permission';
-    }
+    handle?.close();
     if (hasCode(error, 'ESRCH')) {
-      log.warn('target exited before the reload', { pid: target.pid, process: target.comm });
+      options.log.warn('target exited before the reload', { pid: target.pid, process: target.comm });
       return 'exited';
     }
-    log.error('reload not sent', { pid: target.pid, reason: errorMessage(error) });
+    options.log.error('reload not sent', { pid: target.pid, reason: errorMessage(error) });
     return 'error';
   }
 }
 
+/** Signals one target once it is safe to; closes its handle unless it is returned. */
+async function deliverThrough(held: HeldTarget, initial: ProcStatus, options: DeliveryOptions): Promise<HeldTarget | string> {
+  let outcome: HeldTarget | string;
+  try {
+    outcome = await sendThrough(held, initial, options);
+  } catch (error) {
+    // A status that does not parse, say: this target fails, the others are still tried.
+    options.log.error('reload not sent', { pid: held.summary.pid, reason: errorMessage(error) });
+    outcome = 'error';
+  }
+  if (typeof outcome === 'string') held.handle.close();
+  return outcome;
+}
+
+async function sendThrough(held: HeldTarget, initial: ProcStatus, options: DeliveryOptions): Promise<HeldTarget | string> {
+  const { signal, log } = options;
+  const { summary, handle } = held;
+  // No await on the usual path, where the handler is in place: the signal
+  // then goes out in the same turn as the event that called for it.
+  const status = safeToSignal(initial, signal.number) ? initial : await waitForHandler(held, initial, options);
+  if (status === 'exited') {
+    log.warn('target exited before the reload', { pid: summary.pid, process: summary.comm });
+    return 'exited';
+  }
+  if (status === 'aborted') {
+    log.info('reload abandoned: shutting down', { pid: summary.pid, process: summary.comm });
+    return 'shutdown';
+  }
+  if (status === 'timeout') {
+    log.error('reload not sent', { pid: summary.pid, reason: handlerTimeoutMessage(summary, signal.name, options.handlerWaitMs) });
+    return 'handler_timeout';
+  }
+  try {
+    handle.signal(signal.number);
+  } catch (error) {
+    if (hasCode(error, 'EPERM')) {
+      const reason = permissionMessage({
+        target: combineStatus(summary, status),
+        signalName: signal.name,
+        ourUid: process.getuid?.() ?? -1,
+        haveCapKill: hasEffectiveCapability(CAP_KILL),
+      });
+      log.error('reload not sent', { pid: summary.pid, reason });
+      return 'permission';
+    }
+    if (hasCode(error, 'ESRCH')) {
+      log.warn('target exited before the reload', { pid: summary.pid, process: summary.comm });
+      return 'exited';
+    }
+    log.error('reload not sent', { pid: summary.pid, reason: errorMessage(error) });
+    return 'error';
+  }
+  // Every line about this delivery is written after the signal: the app is
+  // waiting for it, and nothing here changes whether it should be sent.
+  log.info('reload sent', {
+    pid: summary.pid,
+    process: summary.comm,
+    signal: signal.name,
+    method: handle.method,
+    latency_ms: options.detectedAt === undefined ? undefined : Number((performance.now() - options.detectedAt).toFixed(3)),
+  });
+  const info = combineStatus(summary, status);
+  if (ignoresSignal(info, signal.number)) {
+    log.warn('target ignores the signal', { pid: summary.pid, reason: ignoredSignalMessage(info, signal.name) });
+  }
+  return held;
+}
+
 /**
- * Returns the target once delivering the signal is safe: it catches or
- * ignores the signal, or the signal's default action does not terminate.
- * A process still starting up may not have installed its handler yet;
+ * True when delivering the signal cannot kill the target: it catches or
+ * ignores the signal, or the signal's default action does not terminate. A
+ * process still starting up may not have installed its handler yet;
  * signalling it then would kill the app we meant to reload.
  */
-async function waitForHandler(target: ProcessInfo, options: DeliveryOptions): Promise<ProcessInfo | 'exited' | 'timeout' | 'aborted'> {
+function safeToSignal(status: ProcStatus, signo: number): boolean {
+  return !defaultActionTerminates(signo) || maskHas(status.signals.caught, signo) || maskHas(status.signals.ignored, signo);
+}
+
+/** Polls the target's status until {@link safeToSignal}, it exits, the wait times out or shutdown aborts it. */
+async function waitForHandler(
+  held: HeldTarget,
+  initial: ProcStatus,
+  options: DeliveryOptions,
+): Promise<ProcStatus | 'exited' | 'timeout' | 'aborted'> {
   const signo = options.signal.number;
-  if (!defaultActionTerminates(signo)) return target;
   const deadline = performance.now() + options.handlerWaitMs;
-  let current = target;
+  let current = initial;
   let logged = false;
   for (;;) {
-    if (catchesSignal(current, signo) || ignoresSignal(current, signo)) return current;
+    if (safeToSignal(current, signo)) return current;
     if (performance.now() >= deadline) return 'timeout';
     if (!logged) {
       options.log.info('waiting for the target to install its signal handler', {
-        pid: current.pid, process: current.comm, signal: options.signal.name, max_wait_ms: options.handlerWaitMs,
+        pid: held.summary.pid, process: held.summary.comm, signal: options.signal.name, max_wait_ms: options.handlerWaitMs,
       });
       logged = true;
     }
@@ -180,8 +247,11 @@ async function waitForHandler(target: ProcessInfo, options: DeliveryOptions): Pr
     } catch {
       return 'aborted';
     }
-    const next = readProcess(current.pid);
-    if (next === undefined || next.startTime !== current.startTime) return 'exited';
-    current = next;
+    try {
+      current = held.handle.status();
+    } catch (error) {
+      if (hasCode(error, 'ESRCH')) return 'exited';
+      throw error;
+    }
   }
 }

@@ -3,11 +3,10 @@
 // sent only when it differs from the last one delivered, so bookkeeping
 // events, chmod walks and rewrites of identical bytes never reach the app.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, type Dirent, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errorCode } from '../errors';
-import { readFileShared } from '../read-file-shared';
 import { DATA_LINK, isInternalName, isKubeletVolume } from './kubelet-volume';
 
 export interface Fingerprint {
@@ -48,43 +47,65 @@ function walk(visiblePath: string, realPath: string, files: Map<string, string>,
   if (visited.has(identity)) return; // a symlink loop or a second path to the same tree
   visited.add(identity);
 
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(source);
+    entries = readdirSync(source, { withFileTypes: true });
   } catch {
     return;
   }
-  for (const name of names) {
+  for (const entry of entries) {
+    const name = entry.name;
     if (isInternalName(name)) continue;
     const entryVisible = join(visiblePath, name);
     const entryReal = join(source, name);
+    // The entry's type from readdir saves a stat per file, which counts on
+    // the reload path: a kubelet payload holds only regular files and
+    // directories. Symbolic links (followed, as the app follows them) and
+    // filesystems that do not report types take a stat.
+    if (entry.isFile()) {
+      files.set(entryVisible, hashFile(entryReal));
+      continue;
+    }
     let stat;
     try {
-      stat = statSync(entryReal); // follows symlinks: the app reads through them
+      stat = entry.isDirectory() ? undefined : statSync(entryReal);
     } catch (error) {
       files.set(entryVisible, `error:${errorCode(error) ?? 'unknown'}`);
       continue;
     }
-    if (stat.isDirectory()) {
+    if (stat === undefined || stat.isDirectory()) {
       walk(entryVisible, entryReal, files, visited);
     } else if (stat.isFile()) {
-      files.set(entryVisible, hashFile(entryReal, stat.size));
+      files.set(entryVisible, hashFile(entryReal));
     }
     // FIFOs, sockets and devices are not configuration, and reading one could block.
   }
 }
 
-// Files up to this size are read into the buffer shared with the process
-// lookup, which keeps that much between reads; larger ones get a buffer of
-// their own, sized once from stat instead of by doubling.
-const SHARED_READ_MAX = 64 * 1024;
+// Files are hashed in chunks through one buffer, so a large Secret costs
+// no allocation of its size.
+const chunk = Buffer.allocUnsafeSlow(16 * 1024);
 
-function hashFile(path: string, size: number): string {
+function hashFile(path: string): string {
+  let fd: number;
   try {
-    const content = size <= SHARED_READ_MAX ? readFileShared(path) : readFileSync(path);
-    return createHash('sha256').update(content).digest('hex');
+    // O_NONBLOCK: should the file have been replaced by a FIFO since it was
+    // listed, opening it must not wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     return `error:${errorCode(error) ?? 'unknown'}`;
+  }
+  try {
+    const hash = createHash('sha256');
+    for (;;) {
+      const length = readSync(fd, chunk, 0, chunk.length, null);
+      if (length === 0) return hash.digest('hex');
+      hash.update(chunk.subarray(0, length));
+    }
+  } catch (error) {
+    return `error:${errorCode(error) ?? 'unknown'}`;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -60,6 +60,34 @@ function stdoutWriter(): (line: string) => void {
  * the idle sidecar holds over a bare Node process (`npm run bench`, idle).
  * The UTC getters touch none of it.
  */
+/** A logger that calls `before` once, ahead of the first line logged through it at any level. */
+export function precededBy(log: Logger, before: () => void): Logger {
+  let pending = true;
+  const first = (): void => {
+    if (!pending) return;
+    pending = false;
+    before();
+  };
+  return {
+    debug(message, fields) {
+      first();
+      log.debug(message, fields);
+    },
+    info(message, fields) {
+      first();
+      log.info(message, fields);
+    },
+    warn(message, fields) {
+      first();
+      log.warn(message, fields);
+    },
+    error(message, fields) {
+      first();
+      log.error(message, fields);
+    },
+  };
+}
+
 export function isoTime(date: Date): string {
   const two = (value: number): string => String(value).padStart(2, '0');
   return (

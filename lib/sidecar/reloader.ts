@@ -12,12 +12,11 @@
 //   races a delivery is followed by another look, never lost.
 import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
-import type { SignalTarget } from '../signal-process';
 import type { Config } from './config';
-import { deliverReload } from './delivery';
+import { deliverReload, type DeliveryReport, type HeldTarget } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
 import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
-import type { Logger } from './log';
+import { type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
 import { WatchRouter } from './watch-router';
 
@@ -35,10 +34,13 @@ export class Reloader {
   #inotify: Inotify | undefined;
   #watchers: DirectoryWatcher[] = [];
   #delivered: Fingerprint | undefined;
-  /** Who got the last reload: tried first next time. */
-  #lastTargets: readonly SignalTarget[] = [];
+  /** Who got the last reload, handles open: tried first next time. */
+  #held: readonly HeldTarget[] = [];
   #debounce: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
+  /** Set while a batch of events is dispatched: an immediate check then runs when the batch ends. */
+  #inBatch = false;
+  #checkAfterBatch = false;
   #pendingReasons: string[] = [];
   #firstTriggerAt: number | undefined;
   #running: Promise<void> | undefined;
@@ -94,10 +96,26 @@ export class Reloader {
     this.#abort.abort();
     this.#dirty = false;
     await this.#running;
+    for (const held of this.#held) held.handle.close();
+    this.#held = [];
   }
 
   #onBatch(router: WatchRouter, events: readonly InotifyEvent[]): void {
+    this.#inBatch = true;
+    try {
+      this.#dispatch(router, events);
+    } finally {
+      this.#inBatch = false;
+    }
+    if (this.#checkAfterBatch) {
+      this.#checkAfterBatch = false;
+      this.#check();
+    }
     this.#observer.watchEvents(events.length);
+    this.#observer.watches(router.size);
+  }
+
+  #dispatch(router: WatchRouter, events: readonly InotifyEvent[]): void {
     for (const event of events) {
       if (event.kind === 'overflow') {
         this.#log.warn('inotify queue overflowed; rescanning everything', {
@@ -112,7 +130,6 @@ export class Reloader {
         router.dispatch(event);
       }
     }
-    this.#observer.watches(router.size);
   }
 
   #request(trigger: Trigger): void {
@@ -123,13 +140,18 @@ export class Reloader {
     if (trigger.immediate) {
       clearTimeout(this.#debounce);
       this.#debounce = undefined;
-      // setImmediate, not a direct call: one batch can hold several commits
-      // (several volumes), and they should make one check.
+      // Not a direct call: one batch can hold several commits (several
+      // volumes), and they should make one check. Within a batch the check
+      // runs as the batch ends, without waiting for the next loop turn.
+      if (this.#inBatch) {
+        this.#checkAfterBatch = true;
+        return;
+      }
       this.#immediate ??= setImmediate(() => {
         this.#immediate = undefined;
         this.#check();
       });
-    } else if (this.#immediate === undefined) {
+    } else if (this.#immediate === undefined && !this.#checkAfterBatch) {
       clearTimeout(this.#debounce);
       this.#debounce = setTimeout(() => {
         this.#debounce = undefined;
@@ -177,24 +199,40 @@ export class Reloader {
       this.#log.info('skipped: content unchanged', { trigger: summarize(reasons), fingerprint: current.digest.slice(0, 16) });
       return;
     }
-    this.#observer.changeDetected();
-    const changes = before === undefined ? undefined : diffFingerprints(before, current);
-    this.#log.info('change detected', {
-      trigger: summarize(reasons),
-      added: abbreviate(changes?.added), removed: abbreviate(changes?.removed), modified: abbreviate(changes?.modified),
-      fingerprint: current.digest.slice(0, 16),
-    });
-    const report = await deliverReload({
-      processName: this.#config.processName,
-      signal: this.#config.signal,
-      signalAll: this.#config.signalAll,
-      handlerWaitMs: this.#config.handlerWaitMs,
-      log: this.#log,
-      abort: this.#abort.signal,
-      previous: this.#lastTargets,
-      ...(detectedAt === undefined ? {} : { detectedAt }),
-    });
-    this.#lastTargets = report.delivered;
+    // The change is logged just before the delivery's first line, which on
+    // the usual path comes after the signal: the app should not wait for
+    // the diff and the formatting.
+    let announced = false;
+    const announce = (): void => {
+      if (announced) return;
+      announced = true;
+      this.#observer.changeDetected();
+      const changes = before === undefined ? undefined : diffFingerprints(before, current);
+      this.#log.info('change detected', {
+        trigger: summarize(reasons),
+        added: abbreviate(changes?.added), removed: abbreviate(changes?.removed), modified: abbreviate(changes?.modified),
+        fingerprint: current.digest.slice(0, 16),
+      });
+    };
+    // The delivery takes the held handles over, and closes what it does not return.
+    const held = this.#held;
+    this.#held = [];
+    let report: DeliveryReport;
+    try {
+      report = await deliverReload({
+        processName: this.#config.processName,
+        signal: this.#config.signal,
+        signalAll: this.#config.signalAll,
+        handlerWaitMs: this.#config.handlerWaitMs,
+        log: precededBy(this.#log, announce),
+        abort: this.#abort.signal,
+        held,
+        ...(detectedAt === undefined ? {} : { detectedAt }),
+      });
+    } finally {
+      announce(); // in case the delivery logged nothing, or failed before logging
+    }
+    this.#held = report.delivered;
     if (report.status === 'no_target') {
       this.#observer.targetNotFound();
       this.#observer.reload('no_target');
