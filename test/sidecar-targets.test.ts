@@ -12,6 +12,7 @@ import { CLI_IN_PACKAGE } from './helpers/cli-bundle';
 import { NamedApp } from './helpers/named-app';
 import { copyPackageReadableByAll } from './helpers/package-copy';
 import { SidecarProcess } from './helpers/sidecar-process';
+import { waitFor } from './helpers/wait-for';
 
 const DEBOUNCE = '50ms';
 
@@ -158,4 +159,51 @@ test('a second instance started after a reload gets the next reload too, and the
   await sleep(300);
   assert.equal(first.signals().length, 2);
   assert.equal(second.signals().length, 1);
+});
+
+// An app that re-executes itself when it reloads, as HAProxy's master does:
+// the new image starts without the handler, and installs it only after
+// 1.5 s. Each image prints "started GEN PID", "handler GEN PID" and, on
+// SIGHUP, "signal GEN PID" before exec'ing the next generation.
+const REEXEC_SCRIPT = `
+gen=\${1:-0}
+echo "started $gen $$"
+if [ "$gen" -gt 0 ]; then sleep 1.5; fi
+trap 'echo "signal $gen $$"; exec "$APP" -c "$SCRIPT" "$APP" $((gen + 1))' HUP
+echo "handler $gen $$"
+while :; do sleep 0.05; done
+`;
+
+test('an app that re-executes itself on reload is not signalled again until its new image installs the handler', async (t) => {
+  const name = `reexec-${process.pid}`;
+  const dir = configDir(t);
+  const binDir = mkdtempSync(join(tmpdir(), 'reexec-'));
+  t.after(() => rmSync(binDir, { recursive: true, force: true }));
+  const path = join(binDir, name);
+  symlinkSync('/bin/bash', path); // comm, argv[0]: the name; the same after every exec
+  const app = await spawnTracked(t, path, ['-c', REEXEC_SCRIPT, path], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, APP: path, SCRIPT: REEXEC_SCRIPT },
+  });
+  const lines: string[] = [];
+  app.stdout?.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter((line) => line !== '')));
+  const seen = async (line: string): Promise<void> => {
+    await waitFor(() => `"${line}" from the app (got ${JSON.stringify(lines)})`, () => {
+      if (app.exitCode !== null || app.signalCode !== null) throw new Error(`the app died (${String(app.signalCode)}): ${lines.join('; ')}`);
+      return lines.includes(`${line} ${app.pid}`);
+    }, { timeoutMs: 15_000 });
+  };
+  await seen('handler 0');
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name, HANDLER_WAIT: '10s' });
+
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await seen('signal 0');
+  await seen('started 1');
+  // The second image is running but has no handler yet: a reload now must wait.
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await sidecar.waitForMessage('waiting for the target to install its signal handler');
+  await seen('signal 1');
+  const expected = ['started 0', 'handler 0', 'signal 0', 'started 1', 'handler 1', 'signal 1'];
+  assert.deepEqual(lines.slice(0, expected.length), expected.map((line) => `${line} ${app.pid}`), 'one process, each signal after its handler');
+  assert.equal(app.exitCode, null, 'the app is alive');
 });
