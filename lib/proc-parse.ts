@@ -38,6 +38,12 @@ export interface ProcStat {
    * process: a reused pid gets a later start time.
    */
   readonly startTime: number;
+  /**
+   * Threads in the process (field 20). A process whose main thread has
+   * exited shows state Z while its other threads run on: it is a zombie
+   * only when this is 1.
+   */
+  readonly threads: number;
 }
 
 function integerField(file: string, text: string, name: string, value: string | undefined): number {
@@ -77,6 +83,7 @@ export function parseStat(text: string): ProcStat {
     ppid: integerField('stat', text, 'ppid (4)', field(4)),
     flags: integerField('stat', text, 'flags (9)', field(9)),
     startTime: integerField('stat', text, 'starttime (22)', field(22)),
+    threads: integerField('stat', text, 'num_threads (20)', field(20)),
   };
 }
 
@@ -106,6 +113,8 @@ export interface ProcStatus {
   readonly name: string;
   /** One letter, as in stat: S, R, D, Z (zombie), T, ... */
   readonly state: string;
+  /** Threads in the process; see {@link ProcStat.threads}. */
+  readonly threads: number;
   readonly uid: {
     readonly real: number;
     readonly effective: number;
@@ -116,7 +125,7 @@ export interface ProcStatus {
 }
 
 /**
- * Parses /proc/<pid>/status: `Key:\tvalue` lines. Reads Name, State, the Uid
+ * Parses /proc/<pid>/status: `Key:\tvalue` lines. Reads Name, State, Threads, the Uid
  * line (real, effective, saved set, filesystem) and the five signal masks,
  * which the kernel prints as hexadecimal.
  *
@@ -144,10 +153,12 @@ export function parseStatus(text: string): ProcStatus {
     throw new ProcFormatError('status', `Uid line ${JSON.stringify(uidLine)} has fewer than 4 ids`, text);
   }
   const state = required('State').charAt(0);
+  const threads = integerField('status', text, 'Threads', required('Threads'));
   return {
     // Untrimmed but for the tab after the colon: a name may start or end with spaces.
     name: required('Name', false),
     state,
+    threads,
     uid: { real, effective, saved, filesystem },
     signals: {
       caught: mask('SigCgt'),

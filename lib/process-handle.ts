@@ -36,9 +36,11 @@ function processGone(target: SignalTarget, syscall: string, what: string): Syste
 }
 
 // A zombie (exited, not yet reaped by its parent) still has its /proc entry
-// and accepts signals, but discards them: for a sender it is gone.
-function isExited(state: string): boolean {
-  return state === 'Z' || state === 'X';
+// and accepts signals, but discards them: for a sender it is gone. State Z
+// with other threads still running is not one: the main thread called
+// pthread_exit, and the process lives on and handles signals.
+function isExited(process: { readonly state: string; readonly threads: number }): boolean {
+  return (process.state === 'Z' || process.state === 'X') && process.threads <= 1;
 }
 
 /**
@@ -62,7 +64,7 @@ function assertStillTarget(target: SignalTarget, syscall: string): void {
         `clock ticks after boot, not ${target.startTime})`,
     );
   }
-  if (isExited(stat.state)) throw processGone(target, syscall, 'has exited (a zombie its parent has not reaped yet)');
+  if (isExited(stat)) throw processGone(target, syscall, 'has exited (a zombie its parent has not reaped yet)');
 }
 
 function validateTarget(target: SignalTarget): void {
@@ -126,7 +128,7 @@ export class ProcessHandle {
       throw error;
     }
     const status = parseStatus(text);
-    if (isExited(status.state)) throw processGone(this, this.#syscall(), 'has exited (a zombie its parent has not reaped yet)');
+    if (isExited(status)) throw processGone(this, this.#syscall(), 'has exited (a zombie its parent has not reaped yet)');
     return status;
   }
 

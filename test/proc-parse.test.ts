@@ -24,37 +24,37 @@ describe('parseStat', () => {
     [
       'nginx master (an ordinary process)',
       '11634 (nginx) S 11629 11629 2586 0 -1 4194560 422 0 1 0 0 0 0 0 20 0 1 0 50953 10502144 1687 18446744073709551615 94851023093760 94851023877233 140726105477936 0 0 0 0 1073745920 402745863 1 0 0 17 1 0 0 0 0 0 94851024111696 94851024212768 94851201769472 140726105479859 140726105479915 140726105479915 140726105481192 0\n',
-      { pid: 11634, comm: 'nginx', state: 'S', ppid: 11629, flags: 4194560, startTime: 50953 },
+      { pid: 11634, comm: 'nginx', state: 'S', ppid: 11629, flags: 4194560, startTime: 50953, threads: 1 },
     ],
     [
       'a comm with spaces and parentheses (a copy of sleep named "my) (weird name")',
       '11788 (my) (weird name) S 11787 11782 2586 0 -1 4194304 132 0 0 0 0 0 0 0 20 0 1 0 52643 2990080 414 18446744073709551615 94069515001856 94069515019785 140722776793552 0 0 0 0 6 0 1 0 0 17 0 0 0 0 0 0 94069515033872 94069515035136 94069971664896 140722776799950 140722776799973 140722776799973 140722776801253 0\n',
-      { pid: 11788, comm: 'my) (weird name', state: 'S', ppid: 11787, flags: 4194304, startTime: 52643 },
+      { pid: 11788, comm: 'my) (weird name', state: 'S', ppid: 11787, flags: 4194304, startTime: 52643, threads: 1 },
     ],
     [
       'a comm crafted to look like fields ("x) Z 1 1 1 0 -1"), which a split at the first ")" would read as a zombie child of init',
       '13464 (x) Z 1 1 1 0 -1) S 13463 13460 2586 0 -1 4194304 134 0 0 0 0 0 0 0 20 0 1 0 65732 2990080 409 18446744073709551615 94914901188608 94914901206537 140726665670144 0 0 0 0 6 0 1 0 0 17 1 0 0 0 0 0 94914901220624 94914901221888 94915597611008 140726665673422 140726665673444 140726665673444 140726665674726 0\n',
-      { pid: 13464, comm: 'x) Z 1 1 1 0 -1', state: 'S', ppid: 13463, flags: 4194304, startTime: 65732 },
+      { pid: 13464, comm: 'x) Z 1 1 1 0 -1', state: 'S', ppid: 13463, flags: 4194304, startTime: 65732, threads: 1 },
     ],
     [
       'a zombie (exited, not yet reaped)',
       '11971 (sleep) Z 11969 11954 2586 0 -1 4227084 96 0 0 0 0 0 0 0 20 0 1 0 54167 0 0 18446744073709551615 0 0 0 0 0 0 0 6 0 1 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n',
-      { pid: 11971, comm: 'sleep', state: 'Z', ppid: 11969, flags: 4227084, startTime: 54167 },
+      { pid: 11971, comm: 'sleep', state: 'Z', ppid: 11969, flags: 4227084, startTime: 54167, threads: 1 },
     ],
     [
       'a stopped node process',
       '11859 (node) T 11832 11832 2586 0 -1 4194304 2210 0 6 0 6 0 0 0 20 0 7 0 53371 745713664 10001 18446744073709551615 11988992 39846385 140722188245904 0 0 0 2147221247 16781312 17923 0 0 0 17 1 0 0 0 0 0 90418888 90555584 949829632 140722188253875 140722188253938 140722188253938 140722188255210 19\n',
-      { pid: 11859, comm: 'node', state: 'T', ppid: 11832, flags: 4194304, startTime: 53371 },
+      { pid: 11859, comm: 'node', state: 'T', ppid: 11832, flags: 4194304, startTime: 53371, threads: 7 },
     ],
     [
       'kthreadd (a kernel thread, ppid 0)',
       '2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 25 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n',
-      { pid: 2, comm: 'kthreadd', state: 'S', ppid: 0, flags: 2129984, startTime: 25 },
+      { pid: 2, comm: 'kthreadd', state: 'S', ppid: 0, flags: 2129984, startTime: 25, threads: 1 },
     ],
     [
       'a kworker, whose comm the kernel extends past 15 bytes with its workqueue',
       '10 (kworker/0:0H-events_highpri) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 0 -20 1 0 25 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n',
-      { pid: 10, comm: 'kworker/0:0H-events_highpri', state: 'I', ppid: 2, flags: 69238880, startTime: 25 },
+      { pid: 10, comm: 'kworker/0:0H-events_highpri', state: 'I', ppid: 2, flags: 69238880, startTime: 25, threads: 1 },
     ],
   ];
   for (const [what, text, expected] of table) {
@@ -95,6 +95,7 @@ describe('parseStatus', () => {
     assert.deepEqual(parseStatus(statusFixture('nginx-worker.status')), {
       name: 'nginx',
       state: 'S',
+      threads: 1,
       uid: { real: 65534, effective: 65534, saved: 65534, filesystem: 65534 },
       signals: {
         caught: 0x18016a07n,

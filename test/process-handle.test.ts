@@ -13,7 +13,7 @@ import type { SignalProcessOptions } from '../lib/signal-process';
 import { InvalidSignalError } from '../lib/signals';
 import { describeResult, runCommand, spawnTracked } from './helpers/child-process';
 import { PACKAGE_ROOT } from './helpers/package-copy';
-import { buildPidfdOpenDenier } from './helpers/seccomp';
+import { buildLeaderExits, buildPidfdOpenDenier } from './helpers/seccomp';
 import { type SignalRecorder, startSignalRecorder } from './helpers/signal-recorder';
 import { waitFor } from './helpers/wait-for';
 
@@ -368,6 +368,27 @@ const PID_REUSE_BODY = `
   newcomer.child.kill('SIGKILL');
   await newcomer.exited;
 `;
+
+describe('a process whose main thread has exited while another thread runs', () => {
+  it('is alive though /proc shows state Z: opened, read and signalled like any other, with either method', async (t) => {
+    const program = await buildLeaderExits(t);
+    const child = await spawnTracked(t, program, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    const { stdout } = child;
+    assert.ok(stdout !== null);
+    createInterface({ input: stdout }).on('line', (line) => lines.push(line));
+    await waitFor('the main thread to exit', () => readProcess(child.pid)?.state === 'Z');
+    for (const [i, method] of METHODS.entries()) {
+      const handle = openTracked(t, child.pid, { method });
+      const status = handle.status();
+      assert.equal(status.state, 'Z', method);
+      assert.equal(status.threads, 2, method);
+      handle.signal(SIGHUP);
+      // One at a time: two SIGHUPs pending at once arrive as one.
+      await waitFor(() => `HUP ${i + 1} through ${method} (got ${JSON.stringify(lines)})`, () => lines.filter((line) => line === 'HUP').length === i + 1);
+    }
+  });
+});
 
 describe('pid reuse', () => {
   it('cannot redirect a handle: the process that inherits the pid receives nothing and status() fails with ESRCH', async () => {
