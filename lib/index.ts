@@ -27,4 +27,5 @@ export {
 } from './proc';
 export type { ProcessInfo, ProcessSignals, ProcessSummary } from './proc';
 export { signalProcess } from './signal-process';
+export { openProcess, ProcessHandle } from './process-handle';
 export type { SignalMethod, SignalProcessOptions, SignalTarget } from './signal-process';

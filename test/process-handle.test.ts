@@ -546,3 +546,13 @@ describe('where a seccomp filter denies pidfd_open', () => {
     });
   }
 });
+
+describe('the package entry point', () => {
+  it('exports openProcess and ProcessHandle, the same objects the module defines', async () => {
+    const entry = (await import(join(PACKAGE_ROOT, 'dist', 'lib', 'index.js'))) as Record<string, unknown>;
+    const module = (await import(join(PACKAGE_ROOT, 'dist', 'lib', 'process-handle.js'))) as Record<string, unknown>;
+    assert.equal(typeof entry['openProcess'], 'function');
+    assert.equal(entry['openProcess'], module['openProcess']);
+    assert.equal(entry['ProcessHandle'], module['ProcessHandle']);
+  });
+});
