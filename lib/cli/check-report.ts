@@ -3,12 +3,9 @@
 // signal would arrive and be caught. The target analysis is pure, over a
 // snapshot of /proc and this process's identity, so each rule is tested with
 // tables as well as with real processes.
-import { basename } from 'node:path';
-
 import { catchesSignal, ignoresSignal, type ProcessInfo } from '../proc';
 import type { Config } from '../sidecar/config';
-import { formatDuration } from '../sidecar/config-values';
-import { ignoredSignalMessage, noTargetMessage, permissionMessage } from '../sidecar/diagnosis';
+import { ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage } from '../sidecar/diagnosis';
 import { fingerprint } from '../sidecar/fingerprint';
 import { isKubeletVolume } from '../sidecar/kubelet-volume';
 import { processNames, selectTargets } from '../sidecar/targets';
@@ -58,7 +55,7 @@ export interface Identity {
   readonly haveCapKill: boolean;
 }
 
-export function inspectDirectory(dir: string): DirectoryReport {
+function inspectDirectory(dir: string): DirectoryReport {
   const print = fingerprint([dir]);
   return {
     dir,
@@ -111,14 +108,6 @@ function inspectTarget(config: Config, target: ProcessInfo, identity: Identity):
     permitted,
     problem,
   };
-}
-
-export function noHandlerMessage(target: ProcessInfo, signalName: string, handlerWaitMs: number): string {
-  return (
-    `${target.comm} (pid ${target.pid}) has no handler for ${signalName}, whose default action would terminate it; ` +
-    `a reload now would wait up to HANDLER_WAIT (${formatDuration(handlerWaitMs)}) for one and then give up. ` +
-    `Check that RELOAD_SIGNAL is the signal ${basename(target.exeName ?? target.comm)} reloads on, or that it has finished starting.`
-  );
 }
 
 export function buildReport(config: Config, processes: readonly ProcessInfo[], identity: Identity): CheckReport {

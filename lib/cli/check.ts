@@ -23,7 +23,7 @@ export function runCheck(config: Config, out: NodeJS.WritableStream): number {
 
 const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 
-export function formatReport(report: CheckReport, config: Config): string {
+function formatReport(report: CheckReport, config: Config): string {
   const lines = [
     `settings: process name ${config.processName}, signal ${report.signal}, signal all ${yesNo(config.signalAll)}, ` +
       `debounce ${formatDuration(config.debounceMs)}, handler wait ${formatDuration(config.handlerWaitMs)}`,

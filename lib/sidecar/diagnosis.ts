@@ -1,6 +1,9 @@
 // The sentences an operator reads when a reload cannot be delivered: what is
 // wrong and how to fix it. Pure, so each is tested word for word where it matters.
+import { basename } from 'node:path';
+
 import type { ProcessInfo, ProcessSummary } from '../proc';
+import { formatDuration } from './config-values';
 import { describeProcesses, seesOnlyItself } from './targets';
 
 export function noTargetMessage(name: string, processes: readonly ProcessSummary[], selfPid: number): string {
@@ -37,7 +40,7 @@ export function permissionMessage(context: PermissionContext): string {
 
 export function handlerTimeoutMessage(target: ProcessSummary, signalName: string, waitedMs: number): string {
   return (
-    `not sending ${signalName} to ${target.comm} (pid ${target.pid}): after ${waitedMs} ms it has still not ` +
+    `not sending ${signalName} to ${target.comm} (pid ${target.pid}): after ${formatDuration(waitedMs)} it has still not ` +
     `installed a handler, and the default action of ${signalName} would terminate it. ` +
     `The next change will try again; raise HANDLER_WAIT if the app starts slowly.`
   );
@@ -47,5 +50,13 @@ export function ignoredSignalMessage(target: ProcessInfo, signalName: string): s
   return (
     `${target.comm} (pid ${target.pid}) ignores ${signalName}, so it will not reload; ` +
     `check RELOAD_SIGNAL against the signal the app reloads on.`
+  );
+}
+
+export function noHandlerMessage(target: ProcessInfo, signalName: string, handlerWaitMs: number): string {
+  return (
+    `${target.comm} (pid ${target.pid}) has no handler for ${signalName}, whose default action would terminate it; ` +
+    `a reload now would wait up to HANDLER_WAIT (${formatDuration(handlerWaitMs)}) for one and then give up. ` +
+    `Check that RELOAD_SIGNAL is the signal ${basename(target.exeName ?? target.comm)} reloads on, or that it has finished starting.`
   );
 }

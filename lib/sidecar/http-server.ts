@@ -34,7 +34,7 @@ export class ListenError extends Error {
   }
 }
 
-export function formatListenAddress(address: ListenAddress): string {
+function formatListenAddress(address: ListenAddress): string {
   return `${address.host === undefined ? '' : address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
 }
 
@@ -75,7 +75,7 @@ function listen(server: Server, address: ListenAddress): Promise<void> {
 }
 
 /** Turns the listen error into one sentence naming the address and the fix. */
-export function explainListenError(error: unknown, shown: string): ListenError {
+function explainListenError(error: unknown, shown: string): ListenError {
   const code = errorCode(error) ?? 'UNKNOWN';
   const prefix = `cannot listen on METRICS_ADDR ${shown}`;
   switch (code) {
