@@ -46,6 +46,22 @@ test('a burst of writes is one reload after the debounce', async (t) => {
   assert.deepEqual(detected?.['modified'], [join(dir, 'app.conf')]);
 });
 
+test('a burst over many files names a few of its triggers and counts the rest', async (t) => {
+  const { dir, app, sidecar } = await setup(t, `plain-many-${process.pid}`);
+  for (let i = 0; i < 50; i++) writeFileSync(join(dir, `part-${i}.conf`), `v${i}`);
+  await app.waitForSignals(1);
+  const [detected] = sidecar.messages('change detected');
+  const trigger = String(detected?.['trigger']);
+  // Each new file is a create and a close_write: 100 triggers, 3 named.
+  const match = /^(.+); (.+); (.+) and (\d+) more$/.exec(trigger);
+  assert.ok(match !== null, trigger);
+  const named = match.slice(1, 4);
+  assert.equal(new Set(named).size, 3, `distinct reasons: ${trigger}`);
+  assert.ok(named.every((reason) => /^(create|close_write|modify) .*part-\d+\.conf$/.test(reason)), trigger);
+  assert.ok(Number(match[4]) >= 90, `the rest counted: ${trigger}`);
+  assert.equal((detected?.['added'] as unknown[] | undefined)?.length, 11, 'ten files listed and a "... and 40 more" line');
+});
+
 test("an editor's atomic save (write a temp file, rename it over) is one reload", async (t) => {
   const { dir, app, sidecar } = await setup(t, `plain-editor-${process.pid}`);
   writeFileSync(join(dir, '.app.conf.swp'), 'v1');

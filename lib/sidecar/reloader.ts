@@ -41,7 +41,8 @@ export class Reloader {
   /** Set while a batch of events is dispatched: an immediate check then runs when the batch ends. */
   #inBatch = false;
   #checkAfterBatch = false;
-  #pendingReasons: string[] = [];
+  /** Why the next check runs: the first few distinct reasons, and how many triggers came besides. */
+  #pending: PendingReasons = { listed: [], more: 0 };
   #firstTriggerAt: number | undefined;
   #running: Promise<void> | undefined;
   #dirty = false;
@@ -135,7 +136,12 @@ export class Reloader {
   #request(trigger: Trigger): void {
     if (!this.#ready && this.#delivered !== undefined) return;
     this.#log.debug('trigger', { dir: trigger.dir, reason: trigger.reason, immediate: trigger.immediate });
-    this.#pendingReasons.push(trigger.reason);
+    // A burst brings one trigger per event; the log shows only a few reasons.
+    const { listed } = this.#pending;
+    if (!listed.includes(trigger.reason)) {
+      if (listed.length < LISTED_REASONS) listed.push(trigger.reason);
+      else this.#pending.more++;
+    }
     this.#firstTriggerAt ??= performance.now();
     if (trigger.immediate) {
       clearTimeout(this.#debounce);
@@ -173,9 +179,9 @@ export class Reloader {
   async #runChecks(): Promise<void> {
     do {
       this.#dirty = false;
-      const reasons = this.#pendingReasons;
+      const reasons = this.#pending;
       const detectedAt = this.#firstTriggerAt;
-      this.#pendingReasons = [];
+      this.#pending = { listed: [], more: 0 };
       this.#firstTriggerAt = undefined;
       try {
         await this.#checkOnce(reasons, detectedAt);
@@ -185,7 +191,7 @@ export class Reloader {
     } while (this.#dirty && this.#ready);
   }
 
-  async #checkOnce(reasons: readonly string[], detectedAt: number | undefined): Promise<void> {
+  async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
     // `missing`, not `kind`: kind walks every watch, and this runs on every check.
     const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
@@ -247,6 +253,12 @@ export class Reloader {
 }
 
 const LISTED_FILES = 10;
+const LISTED_REASONS = 3;
+
+interface PendingReasons {
+  readonly listed: string[];
+  more: number;
+}
 
 /** Keeps log lines readable when a burst touched thousands of files. */
 function abbreviate(paths: readonly string[] | undefined): readonly string[] | undefined {
@@ -254,7 +266,7 @@ function abbreviate(paths: readonly string[] | undefined): readonly string[] | u
   return [...paths.slice(0, LISTED_FILES), `... and ${paths.length - LISTED_FILES} more`];
 }
 
-function summarize(reasons: readonly string[]): string {
-  const unique = [...new Set(reasons)];
-  return unique.length <= 3 ? unique.join('; ') : `${unique.slice(0, 3).join('; ')} and ${unique.length - 3} more`;
+function summarize(reasons: PendingReasons): string {
+  const listed = reasons.listed.join('; ');
+  return reasons.more === 0 ? listed : `${listed} and ${reasons.more} more`;
 }
