@@ -107,8 +107,10 @@ export interface ProcSignalMasks {
 /** The fields of /proc/<pid>/status the process lookup uses. */
 export interface ProcStatus {
   /**
-   * The task name (comm) as status prints it: the kernel escapes a newline
-   * as `\n` and a backslash as `\\`, so it can differ from stat's raw comm.
+   * The task name (comm) as status prints it, escaped by the kernel: a
+   * newline or a backslash in the name reads `\n` and `\\` since Linux
+   * 5.15 or so, `\012` and `\134` before. It can therefore differ from
+   * stat's raw comm, but never spans lines.
    */
   readonly name: string;
   /** One letter, as in stat: S, R, D, Z (zombie), T, ... */

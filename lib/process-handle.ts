@@ -38,7 +38,9 @@ function processGone(target: SignalTarget, syscall: string, what: string): Syste
 // A zombie (exited, not yet reaped by its parent) still has its /proc entry
 // and accepts signals, but discards them: for a sender it is gone. State Z
 // with other threads still running is not one: the main thread called
-// pthread_exit, and the process lives on and handles signals.
+// pthread_exit, and the process lives on and handles signals. (While the
+// whole process is exiting, its other threads are counted for a few
+// microseconds more; a signal sent then is lost with the process.)
 function isExited(process: { readonly state: string; readonly threads: number }): boolean {
   return (process.state === 'Z' || process.state === 'X') && process.threads <= 1;
 }
@@ -84,6 +86,17 @@ export function validateSignal(signo: number): void {
   parseSignal(signo);
 }
 
+// A handle dropped without close() would hold its descriptors for the life
+// of the process; the garbage collector closes them instead, eventually.
+const unclosed = new FinalizationRegistry<{ readonly pidfd: number; readonly statusFd: number }>(({ pidfd, statusFd }) => {
+  try {
+    if (pidfd >= 0) native.closeFd(pidfd);
+    closeSync(statusFd);
+  } catch {
+    // Nothing to report to: the handle is gone.
+  }
+});
+
 /** An open handle on one process; see {@link openProcess}. Close it when done: it holds two file descriptors. */
 export class ProcessHandle {
   readonly pid: number;
@@ -100,6 +113,7 @@ export class ProcessHandle {
     this.method = method;
     this.#pidfd = pidfd;
     this.#statusFd = statusFd;
+    unclosed.register(this, { pidfd, statusFd }, this);
   }
 
   get closed(): boolean {
@@ -122,7 +136,7 @@ export class ProcessHandle {
     if (this.closed) throw new Error(`the handle on process ${this.pid} is closed`);
     let text: string;
     try {
-      text = readDescriptorShared(this.#statusFd).toString('latin1');
+      text = readDescriptorShared(this.#statusFd).toString('utf8');
     } catch (error) {
       if (hasCode(error, 'ESRCH')) throw processGone(this, this.#syscall(), 'has exited');
       throw error;
@@ -164,8 +178,12 @@ export class ProcessHandle {
     const statusFd = this.#statusFd;
     this.#pidfd = -1;
     this.#statusFd = -1;
-    if (pidfd >= 0) native.closeFd(pidfd);
-    closeSync(statusFd);
+    unclosed.unregister(this);
+    try {
+      if (pidfd >= 0) native.closeFd(pidfd);
+    } finally {
+      closeSync(statusFd);
+    }
   }
 }
 

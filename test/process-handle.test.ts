@@ -507,6 +507,32 @@ describe('ProcessHandle.close()', () => {
       await assertReceivedOnly(recorder, []);
     });
   }
+
+  it('is done by the garbage collector for a handle dropped without it', async () => {
+    const lib = JSON.stringify(join(PACKAGE_ROOT, 'dist', 'lib', 'process-handle.js'));
+    const proc = JSON.stringify(join(PACKAGE_ROOT, 'dist', 'lib', 'proc.js'));
+    const script = `
+      const { readdirSync } = require('node:fs');
+      const { openProcess } = require(${lib});
+      const { readProcess } = require(${proc});
+      const count = () => readdirSync('/proc/self/fd').length;
+      (async () => {
+        const before = count();
+        (() => { openProcess(readProcess(process.pid)); })();
+        const held = count() - before;
+        for (let i = 0; i < 20 && count() > before; i++) {
+          globalThis.gc();
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        // Counted before process.stdout is touched: setting it up on a pipe opens a descriptor of its own.
+        const outcome = JSON.stringify({ held, left: count() - before });
+        process.stdout.write(outcome);
+      })();
+    `;
+    const result = await runCommand(process.execPath, ['--expose-gc', '-e', script]);
+    assert.equal(result.code, 0, describeResult(result));
+    assert.deepEqual(JSON.parse(result.stdout), { held: 2, left: 0 });
+  });
 });
 
 describe('where a seccomp filter denies pidfd_open', () => {

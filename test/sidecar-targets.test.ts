@@ -1,7 +1,7 @@
 // Whom the sidecar signals, and how it keeps the app alive, with real
 // processes receiving real signals.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -206,4 +206,84 @@ test('an app that re-executes itself on reload is not signalled again until its 
   const expected = ['started 0', 'handler 0', 'signal 0', 'started 1', 'handler 1', 'signal 1'];
   assert.deepEqual(lines.slice(0, expected.length), expected.map((line) => `${line} ${app.pid}`), 'one process, each signal after its handler');
   assert.equal(app.exitCode, null, 'the app is alive');
+});
+
+/** What the sidecar holds open on other processes: pidfds, and /proc/<pid>/status of the given pids. */
+function heldDescriptors(sidecarPid: number): string[] {
+  const dir = `/proc/${sidecarPid}/fd`;
+  return readdirSync(dir)
+    .map((fd) => {
+      try {
+        return readlinkSync(join(dir, fd));
+      } catch {
+        return '';
+      }
+    })
+    .filter((target) => target === 'anon_inode:[pidfd]' || /^\/proc\/\d+\/status$/.test(target))
+    .sort();
+}
+
+test('holds two descriptors on the process it reloaded, moves them to a restarted app, and lets go when the app is gone', async (t) => {
+  const name = `held-fds-${process.pid}`;
+  const dir = configDir(t);
+  const app = await NamedApp.start(t, name);
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name });
+  const sidecarPid = sidecar.child.pid;
+  assert.ok(sidecarPid !== undefined);
+  assert.deepEqual(heldDescriptors(sidecarPid), [], 'nothing held before the first reload');
+
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await app.waitForSignals(1);
+  await sidecar.waitForMessage('reload sent');
+  assert.deepEqual(heldDescriptors(sidecarPid), [`/proc/${app.pid}/status`, 'anon_inode:[pidfd]']);
+
+  await app.restart();
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await app.waitForSignals(2);
+  await sidecar.waitFor('the second reload', (lines) => lines.filter((line) => line.msg === 'reload sent').length === 2);
+  assert.deepEqual(heldDescriptors(sidecarPid), [`/proc/${app.pid}/status`, 'anon_inode:[pidfd]']);
+
+  await app.kill();
+  writeFileSync(join(dir, 'app.conf'), 'v3');
+  await sidecar.waitForMessage('target not found');
+  assert.deepEqual(heldDescriptors(sidecarPid), []);
+});
+
+// An app found by a name longer than comm holds (so through argv[0]) that,
+// on reload, execs a program with the same comm under another argv[0]: it
+// no longer answers to the name, and must not be signalled again.
+const RENAMING_SCRIPT = `
+gen=\${1:-0}
+echo "started $gen $$"
+trap 'echo "signal $gen $$"; exec -a "$OTHER" "$APP" -c "$SCRIPT" "$APP" $((gen + 1))' HUP
+echo "handler $gen $$"
+while :; do sleep 0.05; done
+`;
+
+test('a process that execs under another name, keeping its comm, is left to the scan and not signalled again', async (t) => {
+  const name = `renaming-application-${process.pid}`; // longer than comm's 15 characters
+  const dir = configDir(t);
+  const binDir = mkdtempSync(join(tmpdir(), 'renaming-'));
+  t.after(() => rmSync(binDir, { recursive: true, force: true }));
+  const path = join(binDir, name);
+  symlinkSync('/bin/bash', path);
+  const app = await spawnTracked(t, path, ['-c', RENAMING_SCRIPT, path], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, APP: path, SCRIPT: RENAMING_SCRIPT, OTHER: `other-${process.pid}` },
+  });
+  const lines: string[] = [];
+  app.stdout?.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter((line) => line !== '')));
+  const seen = async (line: string): Promise<void> => {
+    await waitFor(() => `"${line}" from the app (got ${JSON.stringify(lines)})`, () => lines.includes(`${line} ${app.pid}`));
+  };
+  await seen('handler 0');
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name });
+
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await seen('signal 0');
+  await seen('handler 1');
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await sidecar.waitForMessage('target not found');
+  await sleep(200);
+  assert.ok(!lines.includes(`signal 1 ${app.pid}`), `the renamed process got a reload: ${lines.join('; ')}`);
 });

@@ -4,7 +4,8 @@
 //
 // The targets of the previous reload are signalled first, through the
 // ProcessHandles kept open since then: one read of their status (is the
-// handler still installed? same program?) and one pidfd_send_signal. The
+// handler still installed? same program?) and, with pidfds, one
+// pidfd_send_signal. The
 // full /proc scan runs after them: on a node with hundreds of processes it
 // costs milliseconds, and the app is almost always the same process as last
 // time. The scan still runs for every reload, and any target it finds that
@@ -12,14 +13,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorMessage, hasCode } from '../errors';
-import { combineStatus, ignoresSignal, listProcessSummaries, type ProcessSummary } from '../proc';
+import { combineStatus, ignoresSignal, listProcessSummaries, type ProcessSummary, readProcessSummary } from '../proc';
 import { maskHas, type ProcStatus } from '../proc-parse';
 import { openProcess, type ProcessHandle } from '../process-handle';
 import { defaultActionTerminates, type Signal } from '../signals';
 import { CAP_KILL, hasEffectiveCapability } from './capabilities';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
 import type { Logger } from './log';
-import { selectTargets } from './targets';
+import { matchesName, selectTargets } from './targets';
 
 /** A process that got a reload, with the handle to reach it next time. */
 export interface HeldTarget {
@@ -66,8 +67,18 @@ export interface DeliveryReport {
 const HANDLER_POLL_MS = 20;
 
 export async function deliverReload(options: DeliveryOptions): Promise<DeliveryReport> {
-  const selfPid = options.selfPid ?? process.pid;
   const delivered: HeldTarget[] = [];
+  try {
+    return await deliver(options, delivered);
+  } catch (error) {
+    // Nothing is returned, so nothing may stay open. close() is idempotent.
+    for (const held of [...(options.held ?? []), ...delivered]) held.handle.close();
+    throw error;
+  }
+}
+
+async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promise<DeliveryReport> {
+  const selfPid = options.selfPid ?? process.pid;
   const failures: string[] = [];
   const handled = new Set<string>();
   const record = (outcome: HeldTarget | string): void => {
@@ -76,7 +87,7 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
   };
 
   for (const held of options.held ?? []) {
-    const status = currentStatus(held);
+    const status = currentStatus(held, options.processName);
     if (status === undefined) {
       held.handle.close();
       continue;
@@ -85,23 +96,18 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
     record(await deliverThrough(held, status, options));
   }
 
-  let processes: ProcessSummary[];
-  try {
-    processes = listProcessSummaries();
-  } catch (error) {
-    for (const done of delivered) done.handle.close();
-    throw error;
-  }
+  const processes = listProcessSummaries();
   const { targets, workers } = selectTargets(processes, options.processName, options.signalAll, selfPid);
-  if (workers.length > 0) {
-    options.log.debug('workers skipped', { pids: workers.map((info) => info.pid) });
-  }
   for (const target of targets) {
     if (handled.has(identity(target))) continue;
     handled.add(identity(target));
     const opened = open(target, options);
     if (typeof opened === 'string') record(opened);
     else record(await deliverThrough(opened.held, opened.status, options));
+  }
+  // After the signals: the first line logged brings the reloader's "change detected" with it.
+  if (workers.length > 0) {
+    options.log.debug('workers skipped', { pids: workers.map((info) => info.pid) });
   }
   if (handled.size === 0) {
     options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
@@ -115,14 +121,23 @@ function identity(target: ProcessSummary): string {
 }
 
 /**
- * The held process's status, or undefined when it has exited or is no
- * longer the program it was. Like the scan, which leaves out a process it
+ * The held process's status, or undefined when it has exited or may no
+ * longer answer to the name. Like the scan, which leaves out a process it
  * cannot read, this never fails the reload: the scan decides about it.
+ *
+ * An unchanged status Name proves the name still matches only for a target
+ * that matched through its comm, which is that Name. One that matched
+ * through argv[0], its executable or its title (a name longer than comm
+ * holds, nginx's "nginx: master process") could exec another program under
+ * the same comm, so its names are read again, as the scan would.
  */
-function currentStatus(held: HeldTarget): ProcStatus | undefined {
+function currentStatus(held: HeldTarget, processName: string): ProcStatus | undefined {
   try {
     const status = held.handle.status();
-    return status.name === held.name ? status : undefined;
+    if (status.name !== held.name) return undefined;
+    if (held.summary.comm === processName) return status;
+    const summary = readProcessSummary(held.summary.pid);
+    return summary?.startTime === held.summary.startTime && matchesName(summary, processName) ? status : undefined;
   } catch {
     return undefined;
   }
@@ -147,15 +162,15 @@ function open(target: ProcessSummary, options: DeliveryOptions): { held: HeldTar
 
 /** Signals one target once it is safe to; closes its handle unless it is returned. */
 async function deliverThrough(held: HeldTarget, initial: ProcStatus, options: DeliveryOptions): Promise<HeldTarget | string> {
-  let outcome: HeldTarget | string;
+  let outcome: HeldTarget | string = 'error';
   try {
     outcome = await sendThrough(held, initial, options);
   } catch (error) {
     // A status that does not parse, say: this target fails, the others are still tried.
     options.log.error('reload not sent', { pid: held.summary.pid, reason: errorMessage(error) });
-    outcome = 'error';
+  } finally {
+    if (typeof outcome === 'string') held.handle.close();
   }
-  if (typeof outcome === 'string') held.handle.close();
   return outcome;
 }
 

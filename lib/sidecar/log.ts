@@ -53,6 +53,19 @@ function stdoutWriter(): (line: string) => void {
   };
 }
 
+/** A logger that calls `before` once, ahead of the first line logged through it at any level. */
+export function precededBy(log: Logger, before: () => void): Logger {
+  let pending = true;
+  const level = (name: keyof Logger): Logger[keyof Logger] => (message, fields) => {
+    if (pending) {
+      pending = false;
+      before();
+    }
+    log[name](message, fields);
+  };
+  return { debug: level('debug'), info: level('info'), warn: level('warn'), error: level('error') };
+}
+
 /**
  * What `date.toISOString()` returns, for years 0 to 9999. Calling
  * toISOString (or toUTCString) once makes V8 page in ICU data from the node
@@ -60,34 +73,6 @@ function stdoutWriter(): (line: string) => void {
  * the idle sidecar holds over a bare Node process (`npm run bench`, idle).
  * The UTC getters touch none of it.
  */
-/** A logger that calls `before` once, ahead of the first line logged through it at any level. */
-export function precededBy(log: Logger, before: () => void): Logger {
-  let pending = true;
-  const first = (): void => {
-    if (!pending) return;
-    pending = false;
-    before();
-  };
-  return {
-    debug(message, fields) {
-      first();
-      log.debug(message, fields);
-    },
-    info(message, fields) {
-      first();
-      log.info(message, fields);
-    },
-    warn(message, fields) {
-      first();
-      log.warn(message, fields);
-    },
-    error(message, fields) {
-      first();
-      log.error(message, fields);
-    },
-  };
-}
-
 export function isoTime(date: Date): string {
   const two = (value: number): string => String(value).padStart(2, '0');
   return (

@@ -92,6 +92,7 @@ export class Reloader {
     this.#observer.ready(false);
     clearTimeout(this.#debounce);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#checkAfterBatch = false;
     for (const watcher of this.#watchers) watcher.close();
     this.#inotify?.close();
     this.#abort.abort();
@@ -110,7 +111,7 @@ export class Reloader {
     }
     if (this.#checkAfterBatch) {
       this.#checkAfterBatch = false;
-      this.#check();
+      if (this.#ready) this.#check();
     }
     this.#observer.watchEvents(events.length);
     this.#observer.watches(router.size);
@@ -212,13 +213,19 @@ export class Reloader {
     const announce = (): void => {
       if (announced) return;
       announced = true;
-      this.#observer.changeDetected();
-      const changes = before === undefined ? undefined : diffFingerprints(before, current);
-      this.#log.info('change detected', {
-        trigger: summarize(reasons),
-        added: abbreviate(changes?.added), removed: abbreviate(changes?.removed), modified: abbreviate(changes?.modified),
-        fingerprint: current.digest.slice(0, 16),
-      });
+      // It runs inside the delivery's logging: a fault here must not be
+      // taken for a failed delivery.
+      try {
+        this.#observer.changeDetected();
+        const changes = before === undefined ? undefined : diffFingerprints(before, current);
+        this.#log.info('change detected', {
+          trigger: summarize(reasons),
+          added: abbreviate(changes?.added), removed: abbreviate(changes?.removed), modified: abbreviate(changes?.modified),
+          fingerprint: current.digest.slice(0, 16),
+        });
+      } catch (error) {
+        this.#log.error('logging the change failed', { reason: errorMessage(error) });
+      }
     };
     // The delivery takes the held handles over, and closes what it does not return.
     const held = this.#held;
