@@ -16,10 +16,11 @@ import {
   listProcesses, listProcessSummaries, type ProcessInfo, readProcess, readProcessSummary, withStatus,
 } from '../lib/proc';
 import { readFileShared } from '../lib/read-file-shared';
-import { deliverReload } from '../lib/sidecar/delivery';
+import { deliverReload, type HeldTarget } from '../lib/sidecar/delivery';
 import { fingerprint } from '../lib/sidecar/fingerprint';
 import { silentLogger } from '../lib/sidecar/log';
 import { selectTargets } from '../lib/sidecar/targets';
+import { openProcess, type ProcessHandle } from '../lib/process-handle';
 import { signalProcess, type SignalTarget } from '../lib/signal-process';
 import { parseSignal } from '../lib/signals';
 import { fingerprintBefore, listProcessesBefore, readProcessBefore } from './hot-path-baselines';
@@ -186,10 +187,24 @@ function rows(volume: string, target: SignalTarget, pids: readonly string[], use
   ];
 }
 
-/** signalProcess against the bare system calls it wraps: the price of the start-time check. */
-function signalRows(target: SignalTarget): { operation: string; run: Operation }[] {
+/**
+ * signalProcess against the bare system calls it wraps (the price of the
+ * start-time check), and a held ProcessHandle as the sidecar signals its
+ * previous targets: one status read, one send.
+ */
+function signalRows(target: SignalTarget, held: ProcessHandle): { operation: string; run: Operation }[] {
   return [
-    { operation: 'signalProcess (pidfd_open, stat check, pidfd_send_signal, close)', run: () => signalProcess(target, SIGNAL.number) },
+    {
+      operation: 'signalProcess (pidfd_open, status open, stat check, pidfd_send_signal, closes)',
+      run: () => signalProcess(target, SIGNAL.number),
+    },
+    {
+      operation: 'held ProcessHandle: status() + signal() (a reload of the previous target)',
+      run: () => {
+        held.status();
+        held.signal(SIGNAL.number);
+      },
+    },
     {
       operation: 'bare pidfd_open + pidfd_send_signal + close',
       run: () => {
@@ -205,18 +220,30 @@ function signalRows(target: SignalTarget): { operation: string; run: Operation }
   ];
 }
 
-/** deliverReload as the sidecar runs it (async, logging to nowhere): the absolute cost of one delivery. */
+/**
+ * deliverReload as the sidecar runs it (async, logging to nowhere, the
+ * previous targets held): the absolute cost of one delivery, scan included.
+ */
 async function timeDeliverReload(samples: number): Promise<Measured> {
   const options = { processName: TARGET_NAME, signal: SIGNAL, signalAll: false, handlerWaitMs: 0, log: silentLogger };
-  for (let call = 0; call < 20; call++) await deliverReload(options);
-  const times: number[] = [];
-  for (let sample = 0; sample < samples; sample++) {
-    const start = process.hrtime.bigint();
-    const report = await deliverReload(options);
-    times.push(Number(process.hrtime.bigint() - start));
+  let held: readonly HeldTarget[] = [];
+  const deliver = async (): Promise<void> => {
+    const report = await deliverReload({ ...options, held });
+    held = report.delivered;
     if (report.status !== 'sent') throw new Error(`deliverReload did not reach ${TARGET_NAME}: ${JSON.stringify(report)}`);
+  };
+  try {
+    for (let call = 0; call < 20; call++) await deliver();
+    const times: number[] = [];
+    for (let sample = 0; sample < samples; sample++) {
+      const start = process.hrtime.bigint();
+      await deliver();
+      times.push(Number(process.hrtime.bigint() - start));
+    }
+    return summarize(times, 1);
+  } finally {
+    for (const target of held) target.handle.close();
   }
-  return summarize(times, 1);
 }
 
 async function main(): Promise<void> {
@@ -239,11 +266,13 @@ async function main(): Promise<void> {
       if (before === undefined || after === undefined) continue;
       comparison.push([row.operation, before.p50, before.p90, after.p50, after.p90, `${(before.p50 / after.p50).toFixed(2)}x`]);
     }
-    const signals = signalRows(found);
+    const held = openProcess(found);
+    const signals = signalRows(found, held);
     const signalCosts = measureTogether(signals.map((row) => row.run), samples);
+    held.close();
     const absolute: Cell[][] = signals.map((row, index) => [row.operation, signalCosts[index]?.p50, signalCosts[index]?.p90]);
     const delivered = await timeDeliverReload(samples);
-    absolute.push([`deliverReload as the sidecar calls it (async, silent log): scan + select + signal`, delivered.p50, delivered.p90]);
+    absolute.push([`deliverReload as the sidecar calls it (async, silent log, previous target held): signal + scan`, delivered.p50, delivered.p90]);
 
     const machine = machineNote();
     console.log(
