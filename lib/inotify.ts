@@ -245,6 +245,11 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     this.emit('close');
   }
 
+  /** {@link close}, for `using inotify = new Inotify()` (Node 20.4 and later). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /**
    * Events as an async iterator with its own bounded queue. Ends when the
    * instance closes; rejects with an AbortError when `signal` aborts, and

@@ -171,6 +171,11 @@ export class ProcessHandle {
     }
   }
 
+  /** {@link close}, for `using handle = openProcess(target)` (Node 20.4 and later). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** Closes both descriptors. Calling it again does nothing. */
   close(): void {
     if (this.closed) return;

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { Inotify, type Watch } from '../lib/inotify';
 import { IN_CREATE } from '../lib/inotify-flags';
 import { describeResult } from './helpers/child-process';
 import { barrier, DIST_LIB, openInotify, runNodeScript, tempDir } from './helpers/inotify-kit';
@@ -240,6 +241,21 @@ test('close() twice is safe; after it fd is -1, watch() throws EBADF and unwatch
   inotify.unwatch(watch);
   inotify.unref().ref();
   assert.deepEqual(await inotify.events().next(), { value: undefined, done: true });
+});
+
+test('a `using` declaration closes the instance, and its watches, when the block ends', async (t) => {
+  const dir = tempDir(t);
+  let escaped: Inotify | undefined;
+  let watch: Watch | undefined;
+  {
+    using inotify = new Inotify();
+    escaped = inotify;
+    watch = inotify.watch(dir, IN_CREATE);
+    assert.equal(inotify.closed, false);
+  }
+  assert.equal(escaped.closed, true);
+  assert.equal(escaped.fd, -1);
+  assert.equal(watch.active, false);
 });
 
 test('an exception thrown in an event listener surfaces as uncaughtException; other listeners still get every event', async (t) => {

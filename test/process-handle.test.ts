@@ -508,6 +508,20 @@ describe('ProcessHandle.close()', () => {
     });
   }
 
+  it('is done by a `using` declaration when the block ends', async (t) => {
+    const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+    const before = openDescriptors();
+    const info = targetOf(recorder.pid);
+    let escaped: ProcessHandle | undefined;
+    {
+      using handle = openProcess({ pid: info.pid, startTime: info.startTime });
+      escaped = handle;
+      assert.equal(addedDescriptors(before, openDescriptors()).length, 2);
+    }
+    assert.equal(escaped.closed, true);
+    assert.deepEqual(openDescriptors(), before);
+  });
+
   it('is done by the garbage collector for a handle dropped without it', async () => {
     const lib = JSON.stringify(join(PACKAGE_ROOT, 'dist', 'lib', 'process-handle.js'));
     const proc = JSON.stringify(join(PACKAGE_ROOT, 'dist', 'lib', 'proc.js'));
