@@ -97,6 +97,9 @@ const unclosed = new FinalizationRegistry<{ readonly pidfd: number; readonly sta
   }
 });
 
+// Only openProcess, which proves what the descriptors name, may make a handle.
+const OPENED = Symbol('opened by openProcess');
+
 /** An open handle on one process; see {@link openProcess}. Close it when done: it holds two file descriptors. */
 export class ProcessHandle {
   readonly pid: number;
@@ -106,8 +109,9 @@ export class ProcessHandle {
   #pidfd: number;
   #statusFd: number;
 
-  /** @internal use {@link openProcess} */
-  constructor(target: SignalTarget, method: SignalMethod, pidfd: number, statusFd: number) {
+  /** Use {@link openProcess}: a handle made any other way is refused with a TypeError. */
+  constructor(token: typeof OPENED, target: SignalTarget, method: SignalMethod, pidfd: number, statusFd: number) {
+    if (token !== OPENED) throw new TypeError('a ProcessHandle comes from openProcess(target), not from new ProcessHandle()');
     this.pid = target.pid;
     this.startTime = target.startTime;
     this.method = method;
@@ -237,5 +241,5 @@ export function openProcess(target: SignalTarget, options: SignalProcessOptions 
     if (statusFd >= 0) closeSync(statusFd);
     throw error;
   }
-  return new ProcessHandle({ pid: target.pid, startTime: target.startTime }, method, pidfd, statusFd);
+  return new ProcessHandle(OPENED, { pid: target.pid, startTime: target.startTime }, method, pidfd, statusFd);
 }

@@ -8,7 +8,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { hasCode } from '../lib/errors';
 import { type ProcessInfo, readProcess } from '../lib/proc';
 import { maskHas } from '../lib/proc-parse';
-import { openProcess, type ProcessHandle } from '../lib/process-handle';
+import { openProcess, ProcessHandle } from '../lib/process-handle';
 import type { SignalProcessOptions } from '../lib/signal-process';
 import { InvalidSignalError } from '../lib/signals';
 import { describeResult, runCommand, spawnTracked } from './helpers/child-process';
@@ -482,6 +482,16 @@ describe('openProcess refuses', () => {
         error instanceof TypeError && /options.method must be 'auto', 'pidfd' or 'kill', got "ptrace"/.test(error.message),
     );
     assert.deepEqual(openDescriptors(), before);
+  });
+});
+
+describe('new ProcessHandle()', () => {
+  it('is refused: only openProcess, which checks what the descriptors name, makes a handle', () => {
+    const Constructor = ProcessHandle as unknown as new (...args: unknown[]) => unknown;
+    assert.throws(
+      () => new Constructor(Symbol('opened by openProcess'), { pid: process.pid, startTime: 0 }, 'kill', -1, -1),
+      /^TypeError: a ProcessHandle comes from openProcess\(target\)/,
+    );
   });
 });
 
