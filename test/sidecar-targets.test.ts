@@ -107,6 +107,9 @@ test('without a shared PID namespace it says the Pod needs shareProcessNamespace
   const dir = configDir(t);
   const app = await NamedApp.start(t, `other-ns-${process.pid}`);
   const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `other-ns-${process.pid}` }, ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child']);
+  // Said at start-up, not only at the first update, which may come days later.
+  const [atStart] = sidecar.messages('no target can be seen');
+  assert.match(String(atStart?.['reason']), /shareProcessNamespace: true/, sidecar.transcript());
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await sidecar.waitFor('the target-not-found diagnosis', (lines) =>
     lines.some((line) => line.msg === 'target not found' && /shareProcessNamespace: true/.test(String(line['reason']))));
@@ -223,14 +226,16 @@ function heldDescriptors(sidecarPid: number): string[] {
     .sort();
 }
 
-test('holds two descriptors on the process it reloaded, moves them to a restarted app, and lets go when the app is gone', async (t) => {
+test('holds two descriptors on the process it would reload from start-up, moves them to a restarted app, and lets go when the app is gone', async (t) => {
   const name = `held-fds-${process.pid}`;
   const dir = configDir(t);
   const app = await NamedApp.start(t, name);
   const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name });
   const sidecarPid = sidecar.child.pid;
   assert.ok(sidecarPid !== undefined);
-  assert.deepEqual(heldDescriptors(sidecarPid), [], 'nothing held before the first reload');
+  // Found and held at start-up, so the first reload takes the short path too.
+  assert.deepEqual(sidecar.messages('target found')[0]?.['targets'], [`${app.pid} ${name}`]);
+  assert.deepEqual(heldDescriptors(sidecarPid), [`/proc/${app.pid}/status`, 'anon_inode:[pidfd]']);
 
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await app.waitForSignals(1);
@@ -286,4 +291,15 @@ test('a process that execs under another name, keeping its comm, is left to the 
   await sidecar.waitForMessage('target not found');
   await sleep(200);
   assert.ok(!lines.includes(`signal 1 ${app.pid}`), `the renamed process got a reload: ${lines.join('; ')}`);
+});
+
+test('starting before the app is not a fault: it says the target is not running yet, then reloads the app once it runs', async (t) => {
+  const name = `late-app-${process.pid}`;
+  const dir = configDir(t);
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name });
+  assert.deepEqual(sidecar.messages('target not running yet').map((line) => line['process_name']), [name]);
+  assert.deepEqual(sidecar.messages('no target can be seen'), [], 'other processes are visible: no warning');
+  const app = await NamedApp.start(t, name);
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await app.waitForSignals(1);
 });

@@ -20,7 +20,7 @@ import { defaultActionTerminates, type Signal } from '../signals';
 import { CAP_KILL, hasEffectiveCapability } from './capabilities';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
 import type { Logger } from './log';
-import { matchesName, selectTargets } from './targets';
+import { matchesName, seesOnlyItself, selectTargets } from './targets';
 
 /** A process that got a reload, with the handle to reach it next time. */
 export interface HeldTarget {
@@ -101,9 +101,9 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
   for (const target of targets) {
     if (handled.has(identity(target))) continue;
     handled.add(identity(target));
-    const opened = open(target, options);
-    if (typeof opened === 'string') record(opened);
-    else record(await deliverThrough(opened.held, opened.status, options));
+    const opened = open(target);
+    if ('held' in opened) record(await deliverThrough(opened.held, opened.status, options));
+    else record(openFailure(target, opened.error, options.log));
   }
   // After the signals: the first line logged brings the reloader's "change detected" with it.
   if (workers.length > 0) {
@@ -143,7 +143,13 @@ function currentStatus(held: HeldTarget, processName: string): ProcStatus | unde
   }
 }
 
-function open(target: ProcessSummary, options: DeliveryOptions): { held: HeldTarget; status: ProcStatus } | string {
+interface Opened {
+  readonly held: HeldTarget;
+  readonly status: ProcStatus;
+}
+
+/** Opens a handle on a target found by the scan and reads its status; the error when it cannot. */
+function open(target: ProcessSummary): Opened | { readonly error: unknown } {
   let handle: ProcessHandle | undefined;
   try {
     handle = openProcess(target);
@@ -151,13 +157,51 @@ function open(target: ProcessSummary, options: DeliveryOptions): { held: HeldTar
     return { held: { summary: target, handle, name: status.name }, status };
   } catch (error) {
     handle?.close();
-    if (hasCode(error, 'ESRCH')) {
-      options.log.warn('target exited before the reload', { pid: target.pid, process: target.comm });
-      return 'exited';
-    }
-    options.log.error('reload not sent', { pid: target.pid, reason: errorMessage(error) });
-    return 'error';
+    return { error };
   }
+}
+
+function openFailure(target: ProcessSummary, error: unknown, log: Logger): string {
+  if (hasCode(error, 'ESRCH')) {
+    log.warn('target exited before the reload', { pid: target.pid, process: target.comm });
+    return 'exited';
+  }
+  log.error('reload not sent', { pid: target.pid, reason: errorMessage(error) });
+  return 'error';
+}
+
+export interface LookupOptions {
+  readonly processName: string;
+  readonly signalAll: boolean;
+  readonly log: Logger;
+  readonly selfPid?: number;
+}
+
+/**
+ * The targets a reload would signal now, opened but not signalled, and a
+ * log line saying what was found. At start-up this tells the operator at
+ * once what would otherwise show only at the first ConfigMap update, maybe
+ * days later: above all a Pod without `shareProcessNamespace`. The handles
+ * are the `held` of the first delivery.
+ */
+export function lookUpTargets(options: LookupOptions): HeldTarget[] {
+  const selfPid = options.selfPid ?? process.pid;
+  const processes = listProcessSummaries();
+  const { targets } = selectTargets(processes, options.processName, options.signalAll, selfPid);
+  const held: HeldTarget[] = [];
+  for (const target of targets) {
+    const opened = open(target);
+    if ('held' in opened) held.push(opened.held);
+  }
+  if (held.length > 0) {
+    options.log.info('target found', { targets: held.map(({ summary }) => `${summary.pid} ${summary.comm}`) });
+  } else if (seesOnlyItself(processes, selfPid)) {
+    options.log.warn('no target can be seen', { reason: noTargetMessage(options.processName, processes, selfPid) });
+  } else {
+    // In a Pod the app's container often starts after the sidecar: not a fault yet.
+    options.log.info('target not running yet', { process_name: options.processName });
+  }
+  return held;
 }
 
 /** Signals one target once it is safe to; closes its handle unless it is returned. */

@@ -13,7 +13,7 @@
 import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
 import type { Config } from './config';
-import { deliverReload, type DeliveryReport, type HeldTarget } from './delivery';
+import { deliverReload, type DeliveryReport, type HeldTarget, lookUpTargets } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
 import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
 import { type Logger, precededBy } from './log';
@@ -81,6 +81,12 @@ export class Reloader {
     this.#delivered = fingerprint(this.#config.configDirs);
     this.#observer.fingerprint(this.#delivered.digest);
     this.#observer.watches(router.size);
+    try {
+      this.#held = lookUpTargets({ processName: this.#config.processName, signalAll: this.#config.signalAll, log: this.#log });
+    } catch (error) {
+      // The first reload looks again; watching goes on regardless.
+      this.#log.warn('target lookup failed', { reason: errorMessage(error) });
+    }
     this.#ready = true;
     this.#observer.ready(true);
     this.#log.info('ready', { fingerprint: this.#delivered.digest.slice(0, 16), files: this.#delivered.files.size });
