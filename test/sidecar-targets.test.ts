@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
+import { MAX_HELD } from '../lib/sidecar/delivery';
 import { spawnTracked } from './helpers/child-process';
 import { CLI_IN_PACKAGE } from './helpers/cli-bundle';
 import { NamedApp } from './helpers/named-app';
@@ -302,4 +303,35 @@ test('starting before the app is not a fault: it says the target is not running 
   const app = await NamedApp.start(t, name);
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await app.waitForSignals(1);
+});
+
+test(`with SIGNAL_ALL and more matches than it holds (${MAX_HELD}), every match is signalled on every reload`, async (t) => {
+  const name = `many-${process.pid}`;
+  const count = MAX_HELD + 4;
+  const dir = configDir(t);
+  const binDir = mkdtempSync(join(tmpdir(), 'many-'));
+  t.after(() => rmSync(binDir, { recursive: true, force: true }));
+  const path = join(binDir, name);
+  symlinkSync('/bin/bash', path);
+  const lines: string[] = [];
+  const script = 'trap \'echo "signal $$"\' HUP; echo "handler $$"; while :; do sleep 0.05; done';
+  const pids: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = await spawnTracked(t, path, ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout?.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter((line) => line !== '')));
+    pids.push(child.pid);
+  }
+  const signalled = (pid: number): number => lines.filter((line) => line === `signal ${pid}`).length;
+  await waitFor('every copy to install its handler', () => pids.every((pid) => lines.includes(`handler ${pid}`)));
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name, SIGNAL_ALL: 'true' });
+  const sidecarPid = sidecar.child.pid;
+  assert.ok(sidecarPid !== undefined);
+  assert.equal(heldDescriptors(sidecarPid).length, 2 * MAX_HELD, 'held at start-up: the first MAX_HELD');
+
+  for (const [round, content] of ['v1', 'v2'].entries()) {
+    writeFileSync(join(dir, 'app.conf'), content);
+    await waitFor(() => `${count} copies signalled ${round + 1} time(s) (${pids.map(signalled).join(',')})`, () =>
+      pids.every((pid) => signalled(pid) === round + 1));
+    assert.equal(heldDescriptors(sidecarPid).length, 2 * MAX_HELD);
+  }
 });

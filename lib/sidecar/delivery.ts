@@ -58,13 +58,27 @@ export type DeliveryStatus = 'sent' | 'no_target' | 'failed';
 
 export interface DeliveryReport {
   readonly status: DeliveryStatus;
-  /** The targets that got the signal, handles open: pass them as `held` next time, or close them. */
+  /** Targets that got the signal, at most {@link MAX_HELD}, handles open: pass them as `held` next time, or close them. */
   readonly delivered: readonly HeldTarget[];
   /** Why a target was not signalled: 'permission', 'handler_timeout', 'exited', 'shutdown', 'error'. */
   readonly failures: readonly string[];
 }
 
 const HANDLER_POLL_MS = 20;
+
+/**
+ * Targets held open between reloads, at most. Each keeps two descriptors
+ * for as long as it lives, and with SIGNAL_ALL a name can match hundreds of
+ * processes (every postgres backend): past this many, the rest are reached
+ * through the scan on each reload, as every target used to be.
+ */
+export const MAX_HELD = 16;
+
+/** The first MAX_HELD of `targets`; the handles of the rest are closed. */
+function keepHeld(targets: readonly HeldTarget[]): HeldTarget[] {
+  for (const extra of targets.slice(MAX_HELD)) extra.handle.close();
+  return targets.slice(0, MAX_HELD);
+}
 
 export async function deliverReload(options: DeliveryOptions): Promise<DeliveryReport> {
   const delivered: HeldTarget[] = [];
@@ -113,7 +127,7 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
     options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
     return { status: 'no_target', delivered: [], failures: [] };
   }
-  return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
+  return { status: failures.length === 0 ? 'sent' : 'failed', delivered: keepHeld(delivered), failures };
 }
 
 function identity(target: ProcessSummary): string {
@@ -189,12 +203,12 @@ export function lookUpTargets(options: LookupOptions): HeldTarget[] {
   const processes = listProcessSummaries();
   const { targets } = selectTargets(processes, options.processName, options.signalAll, selfPid);
   const held: HeldTarget[] = [];
-  for (const target of targets) {
+  for (const target of targets.slice(0, MAX_HELD)) {
     const opened = open(target);
     if ('held' in opened) held.push(opened.held);
   }
-  if (held.length > 0) {
-    options.log.info('target found', { targets: held.map(({ summary }) => `${summary.pid} ${summary.comm}`) });
+  if (targets.length > 0) {
+    options.log.info('target found', { targets: targets.map((target) => `${target.pid} ${target.comm}`) });
   } else if (seesOnlyItself(processes, selfPid)) {
     options.log.warn('no target can be seen', { reason: noTargetMessage(options.processName, processes, selfPid) });
   } else {
