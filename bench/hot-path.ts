@@ -16,7 +16,8 @@ import {
   listProcesses, listProcessSummaries, type ProcessInfo, readProcess, readProcessSummary, withStatus,
 } from '../lib/proc';
 import { readFileShared } from '../lib/read-file-shared';
-import { deliverReload, type HeldTarget } from '../lib/sidecar/delivery';
+import { deliverReload } from '../lib/sidecar/delivery';
+import type { HeldTarget } from '../lib/sidecar/held-targets';
 import { fingerprint } from '../lib/sidecar/fingerprint';
 import { silentLogger } from '../lib/sidecar/log';
 import { selectTargets } from '../lib/sidecar/targets';

@@ -117,6 +117,8 @@ export interface ProcStatus {
   readonly state: string;
   /** Threads in the process; see {@link ProcStat.threads}. */
   readonly threads: number;
+  /** The parent's pid (0 when the parent is outside the reader's PID namespace). */
+  readonly ppid: number;
   readonly uid: {
     readonly real: number;
     readonly effective: number;
@@ -127,7 +129,7 @@ export interface ProcStatus {
 }
 
 /**
- * Parses /proc/<pid>/status: `Key:\tvalue` lines. Reads Name, State, Threads, the Uid
+ * Parses /proc/<pid>/status: `Key:\tvalue` lines. Reads Name, State, Threads, PPid, the Uid
  * line (real, effective, saved set, filesystem) and the five signal masks,
  * which the kernel prints as hexadecimal.
  *
@@ -156,11 +158,13 @@ export function parseStatus(text: string): ProcStatus {
   }
   const state = required('State').charAt(0);
   const threads = integerField('status', text, 'Threads', required('Threads'));
+  const ppid = integerField('status', text, 'PPid', required('PPid'));
   return {
     // Untrimmed but for the tab after the colon: a name may start or end with spaces.
     name: required('Name', false),
     state,
     threads,
+    ppid,
     uid: { real, effective, saved, filesystem },
     signals: {
       caught: mask('SigCgt'),

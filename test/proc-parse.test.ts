@@ -96,6 +96,7 @@ describe('parseStatus', () => {
       name: 'nginx',
       state: 'S',
       threads: 1,
+      ppid: 13593,
       uid: { real: 65534, effective: 65534, saved: 65534, filesystem: 65534 },
       signals: {
         caught: 0x18016a07n,

@@ -214,7 +214,7 @@ describe('readProcess and listProcesses on a constructed /proc', () => {
   const stat = (pid: number, comm: string, ppid: number): string =>
     `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 422 0 1 0 0 0 0 0 20 0 1 0 50953 10502144 1687 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
   const status = (uid: number): string =>
-    `Name:\tx\nState:\tS (sleeping)\nThreads:\t1\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\n` +
+    `Name:\tx\nState:\tS (sleeping)\nPPid:\t1\nThreads:\t1\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\n` +
     `SigBlk:\t0000000000000000\nSigIgn:\t0000000000001000\nSigCgt:\t0000000000000001\n`;
 
   function fakeProcess(root: string, pid: number, files: { stat?: string; status?: string; cmdline?: string; exe?: string }): void {

@@ -2,38 +2,25 @@
 // make sure the signal cannot kill a target that has not installed its
 // handler yet, and send it race-free.
 //
-// The targets of the previous reload are signalled first, through the
-// ProcessHandles kept open since then: one read of their status (is the
-// handler still installed? same program?) and, with pidfds, one
-// pidfd_send_signal. The
-// full /proc scan runs after them: on a node with hundreds of processes it
-// costs milliseconds, and the app is almost always the same process as last
-// time. The scan still runs for every reload, and any target it finds that
-// was not signalled yet (a restart, a second instance) is signalled at once.
+// The held targets (held-targets.ts: those the last reload reached, or the
+// start-up lookup found) are signalled first, through the ProcessHandles
+// kept open since then: one read of their status (still a target? handler
+// installed?) and, with pidfds, one pidfd_send_signal. The full /proc scan
+// runs after them: on a node with hundreds of processes it costs
+// milliseconds, and the app is almost always the same process as last time.
+// The scan still runs for every reload, and any target it finds that was not
+// signalled yet (a restart, a second instance) is signalled at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorMessage, hasCode } from '../errors';
-import { combineStatus, ignoresSignal, listProcessSummaries, type ProcessSummary, readProcessSummary } from '../proc';
+import { combineStatus, ignoresSignal, listProcessSummaries, type ProcessSummary } from '../proc';
 import { maskHas, type ProcStatus } from '../proc-parse';
-import { openProcess, type ProcessHandle } from '../process-handle';
 import { defaultActionTerminates, type Signal } from '../signals';
 import { CAP_KILL, hasEffectiveCapability } from './capabilities';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
+import { type HeldTarget, heldStatus, MAX_HELD, openTarget } from './held-targets';
 import type { Logger } from './log';
-import { matchesName, seesOnlyItself, selectTargets } from './targets';
-
-/** A process that got a reload, with the handle to reach it next time. */
-export interface HeldTarget {
-  /** The process as the scan that chose it saw it. */
-  readonly summary: ProcessSummary;
-  readonly handle: ProcessHandle;
-  /**
-   * Its name in status when chosen. A process whose name changed has
-   * exec'd another program (or renamed itself), so whether it is still a
-   * target is left to the scan.
-   */
-  readonly name: string;
-}
+import { selectTargets } from './targets';
 
 export interface DeliveryOptions {
   readonly processName: string;
@@ -47,8 +34,9 @@ export interface DeliveryOptions {
   readonly detectedAt?: number;
   readonly selfPid?: number;
   /**
-   * Who got the previous reload: tried first (see the file comment).
-   * deliverReload takes them over: it closes those it does not return.
+   * Targets held since the last reload or start-up: tried first (see the
+   * file comment). deliverReload takes them over: it closes those it does
+   * not return.
    */
   readonly held?: readonly HeldTarget[];
 }
@@ -65,20 +53,6 @@ export interface DeliveryReport {
 }
 
 const HANDLER_POLL_MS = 20;
-
-/**
- * Targets held open between reloads, at most. Each keeps two descriptors
- * for as long as it lives, and with SIGNAL_ALL a name can match hundreds of
- * processes (every postgres backend): past this many, the rest are reached
- * through the scan on each reload, as every target used to be.
- */
-export const MAX_HELD = 16;
-
-/** The first MAX_HELD of `targets`; the handles of the rest are closed. */
-function keepHeld(targets: readonly HeldTarget[]): HeldTarget[] {
-  for (const extra of targets.slice(MAX_HELD)) extra.handle.close();
-  return targets.slice(0, MAX_HELD);
-}
 
 export async function deliverReload(options: DeliveryOptions): Promise<DeliveryReport> {
   const delivered: HeldTarget[] = [];
@@ -97,11 +71,13 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
   const handled = new Set<string>();
   const record = (outcome: HeldTarget | string): void => {
     if (typeof outcome === 'string') failures.push(outcome);
-    else delivered.push(outcome);
+    // Past MAX_HELD a handle is closed as soon as its signal is out.
+    else if (delivered.length < MAX_HELD) delivered.push(outcome);
+    else outcome.handle.close();
   };
 
   for (const held of options.held ?? []) {
-    const status = currentStatus(held, options.processName);
+    const status = heldStatus(held, options.processName);
     if (status === undefined) {
       held.handle.close();
       continue;
@@ -115,7 +91,7 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
   for (const target of targets) {
     if (handled.has(identity(target))) continue;
     handled.add(identity(target));
-    const opened = open(target);
+    const opened = openTarget(target);
     if ('held' in opened) record(await deliverThrough(opened.held, opened.status, options));
     else record(openFailure(target, opened.error, options.log));
   }
@@ -127,52 +103,11 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
     options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
     return { status: 'no_target', delivered: [], failures: [] };
   }
-  return { status: failures.length === 0 ? 'sent' : 'failed', delivered: keepHeld(delivered), failures };
+  return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
 }
 
 function identity(target: ProcessSummary): string {
   return `${target.pid}@${target.startTime}`;
-}
-
-/**
- * The held process's status, or undefined when it has exited or may no
- * longer answer to the name. Like the scan, which leaves out a process it
- * cannot read, this never fails the reload: the scan decides about it.
- *
- * An unchanged status Name proves the name still matches only for a target
- * that matched through its comm, which is that Name. One that matched
- * through argv[0], its executable or its title (a name longer than comm
- * holds, nginx's "nginx: master process") could exec another program under
- * the same comm, so its names are read again, as the scan would.
- */
-function currentStatus(held: HeldTarget, processName: string): ProcStatus | undefined {
-  try {
-    const status = held.handle.status();
-    if (status.name !== held.name) return undefined;
-    if (held.summary.comm === processName) return status;
-    const summary = readProcessSummary(held.summary.pid);
-    return summary?.startTime === held.summary.startTime && matchesName(summary, processName) ? status : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-interface Opened {
-  readonly held: HeldTarget;
-  readonly status: ProcStatus;
-}
-
-/** Opens a handle on a target found by the scan and reads its status; the error when it cannot. */
-function open(target: ProcessSummary): Opened | { readonly error: unknown } {
-  let handle: ProcessHandle | undefined;
-  try {
-    handle = openProcess(target);
-    const status = handle.status();
-    return { held: { summary: target, handle, name: status.name }, status };
-  } catch (error) {
-    handle?.close();
-    return { error };
-  }
 }
 
 function openFailure(target: ProcessSummary, error: unknown, log: Logger): string {
@@ -182,40 +117,6 @@ function openFailure(target: ProcessSummary, error: unknown, log: Logger): strin
   }
   log.error('reload not sent', { pid: target.pid, reason: errorMessage(error) });
   return 'error';
-}
-
-export interface LookupOptions {
-  readonly processName: string;
-  readonly signalAll: boolean;
-  readonly log: Logger;
-  readonly selfPid?: number;
-}
-
-/**
- * The targets a reload would signal now, opened but not signalled, and a
- * log line saying what was found. At start-up this tells the operator at
- * once what would otherwise show only at the first ConfigMap update, maybe
- * days later: above all a Pod without `shareProcessNamespace`. The handles
- * are the `held` of the first delivery.
- */
-export function lookUpTargets(options: LookupOptions): HeldTarget[] {
-  const selfPid = options.selfPid ?? process.pid;
-  const processes = listProcessSummaries();
-  const { targets } = selectTargets(processes, options.processName, options.signalAll, selfPid);
-  const held: HeldTarget[] = [];
-  for (const target of targets.slice(0, MAX_HELD)) {
-    const opened = open(target);
-    if ('held' in opened) held.push(opened.held);
-  }
-  if (targets.length > 0) {
-    options.log.info('target found', { targets: targets.map((target) => `${target.pid} ${target.comm}`) });
-  } else if (seesOnlyItself(processes, selfPid)) {
-    options.log.warn('no target can be seen', { reason: noTargetMessage(options.processName, processes, selfPid) });
-  } else {
-    // In a Pod the app's container often starts after the sidecar: not a fault yet.
-    options.log.info('target not running yet', { process_name: options.processName });
-  }
-  return held;
 }
 
 /** Signals one target once it is safe to; closes its handle unless it is returned. */

@@ -13,11 +13,13 @@
 import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
 import type { Config } from './config';
-import { deliverReload, type DeliveryReport, type HeldTarget, lookUpTargets } from './delivery';
+import { deliverReload, type DeliveryReport } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
 import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
+import type { HeldTarget } from './held-targets';
 import { type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
+import { lookUpTargets } from './startup-lookup';
 import { WatchRouter } from './watch-router';
 
 export interface ReloaderOptions {
@@ -34,7 +36,7 @@ export class Reloader {
   #inotify: Inotify | undefined;
   #watchers: DirectoryWatcher[] = [];
   #delivered: Fingerprint | undefined;
-  /** Who got the last reload, handles open: tried first next time. */
+  /** Targets the last reload reached, or start-up found, handles open: tried first next time. */
   #held: readonly HeldTarget[] = [];
   #debounce: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
