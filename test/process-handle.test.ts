@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,14 +12,18 @@ import { openProcess, ProcessHandle } from '../lib/process-handle';
 import type { SignalProcessOptions } from '../lib/signal-process';
 import { InvalidSignalError } from '../lib/signals';
 import { describeResult, runCommand, spawnTracked } from './helpers/child-process';
+import { addedDescriptors, openDescriptors } from './helpers/descriptors';
+import { assertSystemError, libraryScript, runLibraryScript } from './helpers/library-script';
 import { PACKAGE_ROOT } from './helpers/package-copy';
 import { buildLeaderExits, buildPidfdOpenDenier } from './helpers/seccomp';
-import { type SignalRecorder, startSignalRecorder } from './helpers/signal-recorder';
+import { assertReceivedOnly, startSignalRecorder } from './helpers/signal-recorder';
 import { waitFor } from './helpers/wait-for';
 
 const SIGHUP = constants.signals.SIGHUP;
 const SIGUSR1 = constants.signals.SIGUSR1;
 const METHODS = ['auto', 'pidfd', 'kill'] as const;
+/** What the scripts run in child processes use of the library. */
+const HANDLE_IMPORTS = { 'process-handle': ['openProcess'], proc: ['readProcess'], native: ['native'] };
 type Method = (typeof METHODS)[number];
 
 function syscallOf(method: Method): string {
@@ -42,60 +46,6 @@ function openTracked(t: TestContext, pid: number, options?: SignalProcessOptions
   const handle = openProcess({ pid: info.pid, startTime: info.startTime }, options);
   t.after(() => handle.close());
   return handle;
-}
-
-/** Asserts that nothing but `expected` arrived, using SIGUSR2 as a marker that everything sent before it was delivered. */
-async function assertReceivedOnly(recorder: SignalRecorder, expected: readonly string[]): Promise<void> {
-  process.kill(recorder.pid, 'SIGUSR2');
-  await recorder.waitForSignal('SIGUSR2');
-  assert.deepEqual(recorder.received, [...expected, 'SIGUSR2']);
-}
-
-interface ErrorFields {
-  readonly code?: unknown;
-  readonly errno?: unknown;
-  readonly syscall?: unknown;
-  readonly message?: unknown;
-}
-
-/** Checks Node's SystemError shape; takes plain objects too, for errors a child reported as JSON. */
-function assertSystemError(error: ErrorFields | undefined, code: string, syscall: string, message?: RegExp): true {
-  assert.ok(error !== undefined, `expected ${code}, got nothing`);
-  assert.equal(error.code, code, `expected ${code}, got ${JSON.stringify(error)} (${String(error)})`);
-  assert.equal(error.syscall, syscall);
-  const errno = (constants.errno as Readonly<Record<string, number | undefined>>)[code];
-  assert.ok(errno !== undefined, code);
-  assert.equal(error.errno, -errno);
-  if (message !== undefined) assert.match(String(error.message), message);
-  return true;
-}
-
-/**
- * What this process's descriptors point to, sorted: a pidfd reads as
- * `anon_inode:[pidfd]`, a held status file as `/proc/<pid>/status`. The
- * descriptor readdir itself used is closed by the time it is read, and left out.
- */
-function openDescriptors(): string[] {
-  const targets: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      targets.push(readlinkSync(`/proc/self/fd/${fd}`));
-    } catch (error) {
-      if (!hasCode(error, 'ENOENT')) throw error;
-    }
-  }
-  return targets.sort();
-}
-
-/** The descriptors in `after` that are not in `before`, as a multiset difference. */
-function addedDescriptors(before: readonly string[], after: readonly string[]): string[] {
-  const left = [...before];
-  return after.filter((target) => {
-    const index = left.indexOf(target);
-    if (index < 0) return true;
-    left.splice(index, 1);
-    return false;
-  });
 }
 
 // A node process that changes what its /proc/<pid>/status shows only when
@@ -129,47 +79,6 @@ async function startControlled(t: TestContext): Promise<ControlledProcess> {
       await waitFor(`the controlled process to ${command}`, () => lines.includes(`done ${command}`));
     },
   };
-}
-
-/**
- * A script for `node -e` that loads the library from `root` and prints, as
- * JSON, the outcome of each attempt `body` records with attempt(name, fn).
- */
-function handleScript(root: string, body: string): string {
-  const lib = (name: string): string => JSON.stringify(join(root, 'dist', 'lib', `${name}.js`));
-  return `
-    const { openProcess } = require(${lib('process-handle')});
-    const { readProcess } = require(${lib('proc')});
-    const { native } = require(${lib('native')});
-    const outcomes = {};
-    const attempt = (name, fn) => {
-      try {
-        outcomes[name] = { result: fn() };
-      } catch (error) {
-        outcomes[name] = { code: error.code, syscall: error.syscall, errno: error.errno, message: error.message };
-      }
-    };
-    (async () => {
-      ${body}
-    })().then(
-      () => process.stdout.write(JSON.stringify(outcomes)),
-      (error) => {
-        process.stderr.write(String(error && error.stack) + '\\n');
-        process.exit(1);
-      },
-    );
-  `;
-}
-
-interface Outcome extends ErrorFields {
-  readonly result?: unknown;
-}
-
-async function runScript(command: readonly string[], script: string): Promise<Record<string, Outcome | undefined>> {
-  const [file, ...args] = [...command, process.execPath, '-e', script];
-  const result = await runCommand(file ?? process.execPath, args);
-  assert.equal(result.code, 0, describeResult(result));
-  return JSON.parse(result.stdout) as Record<string, Outcome | undefined>;
 }
 
 describe('ProcessHandle.status()', () => {
@@ -394,7 +303,7 @@ describe('pid reuse', () => {
   it('cannot redirect a handle: the process that inherits the pid receives nothing and status() fails with ESRCH', async () => {
     assert.equal(process.getuid?.(), 0, 'a new PID namespace and writing ns_last_pid need root');
     const freshNamespace = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'];
-    const outcomes = await runScript(freshNamespace, handleScript(PACKAGE_ROOT, PID_REUSE_BODY));
+    const outcomes = await runLibraryScript(freshNamespace, libraryScript(PACKAGE_ROOT, HANDLE_IMPORTS, PID_REUSE_BODY));
     const victim = outcomes['victim']?.result as { pid: number; startTime: number; received: string[] } | undefined;
     const newcomer = outcomes['newcomer']?.result as { pid: number; startTime: number; comm: string } | undefined;
     assert.ok(victim !== undefined && newcomer !== undefined, JSON.stringify(outcomes));
@@ -568,10 +477,11 @@ describe('where a seccomp filter denies pidfd_open', () => {
       const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
       const info = targetOf(recorder.pid);
       const target = JSON.stringify({ pid: info.pid, startTime: info.startTime });
-      const outcomes = await runScript(
+      const outcomes = await runLibraryScript(
         [denier, String(constants.errno[errnoName])],
-        handleScript(
+        libraryScript(
           PACKAGE_ROOT,
+          HANDLE_IMPORTS,
           `attempt('probe', () => native.pidfdOpen(process.pid));
            attempt('pidfd', () => openProcess(${target}, { method: 'pidfd' }).method);
            const handle = openProcess(${target}, { method: 'auto' });

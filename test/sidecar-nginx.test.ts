@@ -2,11 +2,10 @@
 // namespace, its configuration included from a kubelet volume, and the real
 // sidecar beside it, as in a Pod with shareProcessNamespace.
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
+import { processHandleDescriptors } from './helpers/descriptors';
 import { servedBodyConf } from './helpers/nginx';
 import { startNginxPod } from './helpers/nginx-pod';
 import { CLI } from './helpers/sidecar-process';
@@ -14,21 +13,6 @@ import { setVolumeOwnership } from './helpers/volume-ownership';
 import { waitFor } from './helpers/wait-for';
 
 const UPDATES = 4;
-
-/** The pidfds and /proc/<pid>/status files a process holds open, sorted. */
-function heldDescriptors(pid: number): string[] {
-  const dir = `/proc/${pid}/fd`;
-  return readdirSync(dir)
-    .map((fd) => {
-      try {
-        return readlinkSync(join(dir, fd));
-      } catch {
-        return '';
-      }
-    })
-    .filter((target) => target === 'anon_inode:[pidfd]' || /^\/proc\/\d+\/status$/.test(target))
-    .sort();
-}
 
 test('N kubelet updates are N nginx reloads, each served; none for resyncs or chmod walks, none to a worker', async (t) => {
   const site = (body: string) => ({ 'site.conf': { data: servedBodyConf(body), mode: 0o644 } });
@@ -43,7 +27,7 @@ test('N kubelet updates are N nginx reloads, each served; none for resyncs or ch
   // The master is the container's first process (ppid 0 in the Pod): found
   // and held from start-up, so even the first reload takes the short path.
   assert.match(sidecar.output.stdout, new RegExp(`"msg":"target found","targets":\\["${pod.nginx.master.nsPid} nginx"\\]`), log());
-  assert.deepEqual(heldDescriptors(sidecar.hostPid), [`/proc/${pod.nginx.master.nsPid}/status`, 'anon_inode:[pidfd]'], log());
+  assert.deepEqual(processHandleDescriptors(sidecar.hostPid), [`/proc/${pod.nginx.master.nsPid}/status`, 'anon_inode:[pidfd]'], log());
 
   for (let version = 1; version <= UPDATES; version++) {
     await pod.writer.write(site(`v${version}`));

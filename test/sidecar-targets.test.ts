@@ -1,7 +1,7 @@
 // Whom the sidecar signals, and how it keeps the app alive, with real
 // processes receiving real signals.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { MAX_HELD } from '../lib/sidecar/held-targets';
 import { spawnTracked } from './helpers/child-process';
 import { CLI_IN_PACKAGE } from './helpers/cli-bundle';
+import { processHandleDescriptors } from './helpers/descriptors';
 import { NamedApp } from './helpers/named-app';
 import { copyPackageReadableByAll } from './helpers/package-copy';
 import { SidecarProcess } from './helpers/sidecar-process';
@@ -212,21 +213,6 @@ test('an app that re-executes itself on reload is not signalled again until its 
   assert.equal(app.exitCode, null, 'the app is alive');
 });
 
-/** What the sidecar holds open on other processes: pidfds, and /proc/<pid>/status of the given pids. */
-function heldDescriptors(sidecarPid: number): string[] {
-  const dir = `/proc/${sidecarPid}/fd`;
-  return readdirSync(dir)
-    .map((fd) => {
-      try {
-        return readlinkSync(join(dir, fd));
-      } catch {
-        return '';
-      }
-    })
-    .filter((target) => target === 'anon_inode:[pidfd]' || /^\/proc\/\d+\/status$/.test(target))
-    .sort();
-}
-
 test('holds two descriptors on the process it reloaded, moves them to a restarted app, and lets go when the app is gone', async (t) => {
   const name = `held-fds-${process.pid}`;
   const dir = configDir(t);
@@ -238,23 +224,23 @@ test('holds two descriptors on the process it reloaded, moves them to a restarte
   // could in principle come to match; only a container's first process is
   // held before the first reload (test/sidecar-nginx.test.ts).
   assert.deepEqual(sidecar.messages('target found')[0]?.['targets'], [`${app.pid} ${name}`]);
-  assert.deepEqual(heldDescriptors(sidecarPid), []);
+  assert.deepEqual(processHandleDescriptors(sidecarPid), []);
 
   writeFileSync(join(dir, 'app.conf'), 'v1');
   await app.waitForSignals(1);
   await sidecar.waitForMessage('reload sent');
-  assert.deepEqual(heldDescriptors(sidecarPid), [`/proc/${app.pid}/status`, 'anon_inode:[pidfd]']);
+  assert.deepEqual(processHandleDescriptors(sidecarPid), [`/proc/${app.pid}/status`, 'anon_inode:[pidfd]']);
 
   await app.restart();
   writeFileSync(join(dir, 'app.conf'), 'v2');
   await app.waitForSignals(2);
   await sidecar.waitFor('the second reload', (lines) => lines.filter((line) => line.msg === 'reload sent').length === 2);
-  assert.deepEqual(heldDescriptors(sidecarPid), [`/proc/${app.pid}/status`, 'anon_inode:[pidfd]']);
+  assert.deepEqual(processHandleDescriptors(sidecarPid), [`/proc/${app.pid}/status`, 'anon_inode:[pidfd]']);
 
   await app.kill();
   writeFileSync(join(dir, 'app.conf'), 'v3');
   await sidecar.waitForMessage('target not found');
-  assert.deepEqual(heldDescriptors(sidecarPid), []);
+  assert.deepEqual(processHandleDescriptors(sidecarPid), []);
 });
 
 // An app found by a name longer than comm holds (so through argv[0]) that,
@@ -339,6 +325,6 @@ test(`with SIGNAL_ALL and more matches than it holds (${MAX_HELD}), every match 
     writeFileSync(join(dir, 'app.conf'), content);
     await waitFor(() => `${count} copies signalled ${round + 1} time(s) (${pids.map(signalled).join(',')})`, () =>
       pids.every((pid) => signalled(pid) === round + 1));
-    assert.equal(heldDescriptors(sidecarPid).length, 2 * MAX_HELD);
+    assert.equal(processHandleDescriptors(sidecarPid).length, 2 * MAX_HELD);
   }
 });

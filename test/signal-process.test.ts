@@ -1,81 +1,28 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { hasCode } from '../lib/errors';
 import { catchesSignal, listProcesses, type ProcessInfo, readProcess } from '../lib/proc';
 import { signalProcess, type SignalTarget } from '../lib/signal-process';
 import { InvalidSignalError } from '../lib/signals';
-import { describeResult, runCommand, spawnTracked, waitForExit } from './helpers/child-process';
+import { spawnTracked, waitForExit } from './helpers/child-process';
+import { assertSystemError, libraryScript, runLibraryScript } from './helpers/library-script';
 import { copyPackageReadableByAll, PACKAGE_ROOT } from './helpers/package-copy';
 import { buildPidfdOpenDenier } from './helpers/seccomp';
-import { type SignalRecorder, startSignalRecorder } from './helpers/signal-recorder';
+import { assertReceivedOnly, startSignalRecorder } from './helpers/signal-recorder';
 import { waitFor } from './helpers/wait-for';
 
 const SIGHUP = constants.signals.SIGHUP;
 const SIGTERM = constants.signals.SIGTERM;
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+/** What the scripts run in child processes use of the library. */
+const SIGNALLER_IMPORTS = { 'signal-process': ['signalProcess'], native: ['native'] };
 
 function targetOf(pid: number): ProcessInfo {
   const info = readProcess(pid);
   assert.ok(info !== undefined, `pid ${pid} is not running`);
   return info;
-}
-
-/** Asserts that nothing but `expected` arrived, using SIGUSR2 as a marker that everything sent before it was delivered. */
-async function assertReceivedOnly(recorder: SignalRecorder, expected: readonly string[]): Promise<void> {
-  process.kill(recorder.pid, 'SIGUSR2');
-  await recorder.waitForSignal('SIGUSR2');
-  assert.deepEqual(recorder.received, [...expected, 'SIGUSR2']);
-}
-
-function assertSystemError(error: unknown, code: string, syscall: string, message?: RegExp): true {
-  assert.ok(hasCode(error, code), `expected ${code}, got ${String(error)}`);
-  assert.equal(error.syscall, syscall);
-  const errno = (constants.errno as Readonly<Record<string, number | undefined>>)[code];
-  assert.ok(errno !== undefined, code);
-  assert.equal(error.errno, -errno);
-  if (message !== undefined) assert.match(error.message, message);
-  return true;
-}
-
-/**
- * A script for `node -e` that loads the library from `root` and prints, as
- * JSON, the outcome of each attempt `body` records with attempt(name, fn).
- */
-function signallerScript(root: string, body: string): string {
-  const lib = (name: string): string => JSON.stringify(join(root, 'dist', 'lib', `${name}.js`));
-  return `
-    const { signalProcess } = require(${lib('signal-process')});
-    const { native } = require(${lib('native')});
-    const outcomes = {};
-    const attempt = (name, fn) => {
-      try {
-        outcomes[name] = { result: fn() };
-      } catch (error) {
-        outcomes[name] = { code: error.code, syscall: error.syscall, errno: error.errno, message: error.message };
-      }
-    };
-    ${body}
-    process.stdout.write(JSON.stringify(outcomes));
-  `;
-}
-
-interface Outcome {
-  readonly result?: unknown;
-  readonly code?: string;
-  readonly syscall?: string;
-  readonly errno?: number;
-  readonly message?: string;
-}
-
-async function runSignaller(command: readonly string[], script: string): Promise<Record<string, Outcome>> {
-  const [file, ...args] = [...command, process.execPath, '-e', script];
-  const result = await runCommand(file ?? process.execPath, args);
-  assert.equal(result.code, 0, describeResult(result));
-  return JSON.parse(result.stdout) as Record<string, Outcome>;
 }
 
 describe('signalProcess delivers', () => {
@@ -192,10 +139,11 @@ describe('signalProcess across users and sandboxes', () => {
     const info = targetOf(recorder.pid);
     const root = copyPackageReadableByAll(t);
     const target = JSON.stringify({ pid: info.pid, startTime: info.startTime });
-    const outcomes = await runSignaller(
+    const outcomes = await runLibraryScript(
       NOBODY,
-      signallerScript(
+      libraryScript(
         root,
+        SIGNALLER_IMPORTS,
         `attempt('uid', () => process.getuid());
          attempt('auto', () => signalProcess(${target}, ${SIGHUP}));
          attempt('kill', () => signalProcess(${target}, ${SIGHUP}, { method: 'kill' }));`,
@@ -218,10 +166,11 @@ describe('signalProcess across users and sandboxes', () => {
       const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
       const info = targetOf(recorder.pid);
       const target = JSON.stringify({ pid: info.pid, startTime: info.startTime });
-      const outcomes = await runSignaller(
+      const outcomes = await runLibraryScript(
         [denier, String(constants.errno[errnoName])],
-        signallerScript(
+        libraryScript(
           PACKAGE_ROOT,
+          SIGNALLER_IMPORTS,
           `attempt('probe', () => native.pidfdOpen(process.pid));
            attempt('pidfd', () => signalProcess(${target}, ${SIGHUP}, { method: 'pidfd' }));
            attempt('auto', () => signalProcess(${target}, ${SIGHUP}, { method: 'auto' }));`,

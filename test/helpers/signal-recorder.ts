@@ -2,6 +2,7 @@
 // installs handlers for the signals it is told to, prints "ready" once they
 // are installed, and then one "signal <NAME>" line per delivery. Use it as
 // the target of anything that sends signals, to prove what arrived.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -77,4 +78,15 @@ export async function startSignalRecorder(cleanup: Cleanup, options: SignalRecor
     },
     stop: () => killAndReap(child),
   };
+}
+
+/**
+ * Asserts that nothing but `expected` arrived: SIGUSR2, sent last, marks
+ * that everything sent before it has been delivered. The recorder must
+ * handle SIGUSR2.
+ */
+export async function assertReceivedOnly(recorder: SignalRecorder, expected: readonly string[]): Promise<void> {
+  process.kill(recorder.pid, 'SIGUSR2');
+  await recorder.waitForSignal('SIGUSR2');
+  assert.deepEqual(recorder.received, [...expected, 'SIGUSR2']);
 }
