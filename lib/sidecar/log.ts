@@ -53,6 +53,11 @@ function stdoutWriter(): (line: string) => void {
   };
 }
 
+/** A list for a log line: the first `limit` items, then a count of the rest, so a line stays readable after a burst. */
+export function listedAtMost(items: readonly string[], limit: number): readonly string[] {
+  return items.length <= limit ? items : [...items.slice(0, limit), `... and ${items.length - limit} more`];
+}
+
 /** A logger that calls `before` once, ahead of the first line logged through it at any level. */
 export function precededBy(log: Logger, before: () => void): Logger {
   let pending = true;

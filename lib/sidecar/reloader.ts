@@ -17,7 +17,7 @@ import { deliverReload, type DeliveryReport } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
 import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
 import type { HeldTarget } from './held-targets';
-import { type Logger, precededBy } from './log';
+import { listedAtMost, type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
 import { lookUpTargets } from './startup-lookup';
 import { WatchRouter } from './watch-router';
@@ -277,8 +277,7 @@ interface PendingReasons {
 
 /** Keeps log lines readable when a burst touched thousands of files. */
 function abbreviate(paths: readonly string[] | undefined): readonly string[] | undefined {
-  if (paths === undefined || paths.length <= LISTED_FILES) return paths;
-  return [...paths.slice(0, LISTED_FILES), `... and ${paths.length - LISTED_FILES} more`];
+  return paths === undefined ? undefined : listedAtMost(paths, LISTED_FILES);
 }
 
 function summarize(reasons: PendingReasons): string {

@@ -2,10 +2,10 @@
 // tells the operator at once what would otherwise show only at the first
 // ConfigMap update, maybe days later: above all a Pod without
 // `shareProcessNamespace`, where the sidecar sees only its own processes.
-import { listProcessSummaries, type ProcessSummary } from '../proc';
+import { listProcessSummaries } from '../proc';
 import { noTargetMessage } from './diagnosis';
 import { type HeldTarget, MAX_HELD, openTarget } from './held-targets';
-import type { Logger } from './log';
+import { listedAtMost, type Logger } from './log';
 import { seesOnlyItself, selectTargets } from './targets';
 
 export interface LookupOptions {
@@ -30,7 +30,7 @@ export function lookUpTargets(options: LookupOptions): HeldTarget[] {
   const processes = listProcessSummaries();
   const { targets } = selectTargets(processes, options.processName, options.signalAll, selfPid);
   if (targets.length > 0) {
-    options.log.info('target found', { targets: listed(targets) });
+    options.log.info('target found', { targets: listedAtMost(targets.map((target) => `${target.pid} ${target.comm}`), LISTED_TARGETS) });
   } else if (seesOnlyItself(processes, selfPid)) {
     options.log.warn('no target can be seen', { reason: noTargetMessage(options.processName, processes, selfPid) });
   } else {
@@ -45,10 +45,4 @@ export function lookUpTargets(options: LookupOptions): HeldTarget[] {
     if ('held' in opened) held.push(opened.held);
   }
   return held;
-}
-
-function listed(targets: readonly ProcessSummary[]): string[] {
-  const shown = targets.slice(0, LISTED_TARGETS).map((target) => `${target.pid} ${target.comm}`);
-  if (targets.length > LISTED_TARGETS) shown.push(`... and ${targets.length - LISTED_TARGETS} more`);
-  return shown;
 }
