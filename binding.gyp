@@ -4,9 +4,11 @@
       "target_name": "config_reloader_native",
       "sources": [
         "native/addon.cc",
+        "native/arguments.cc",
         "native/errno_error.cc",
         "native/inotify_events.cc",
         "native/inotify_handle.cc",
+        "native/scheduling.cc",
         "native/signals.cc",
         "native/utf8.cc"
       ],
@@ -25,9 +27,11 @@
         ["OS!='linux'", {
           "sources!": [
             "native/addon.cc",
+            "native/arguments.cc",
             "native/errno_error.cc",
             "native/inotify_events.cc",
             "native/inotify_handle.cc",
+            "native/scheduling.cc",
             "native/signals.cc",
             "native/utf8.cc"
           ]

@@ -34,6 +34,8 @@ export interface LatencyRun {
   readonly inPod?: boolean;
   /** Options for the sidecar's node (the profiler's --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** Extra environment for the reloader (a setting the row compares). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface LatencyOptions {
@@ -97,6 +99,7 @@ class Session {
         targetName,
         programs: options.programs,
         ...(this.run.nodeArgs === undefined ? {} : { nodeArgs: this.run.nodeArgs }),
+        ...(this.run.env === undefined ? {} : { env: this.run.env }),
         ...(this.#pod === undefined ? {} : { prefix: this.#pod.prefix }),
       });
     } catch (error) {

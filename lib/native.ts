@@ -36,6 +36,17 @@ export interface NativeInotifyHandle {
   readonly closed: boolean;
 }
 
+/** struct sched_attr (its first version) as sched_getattr(2) fills it and sched_setattr(2) takes it; durations in ns. */
+export interface SchedAttr {
+  readonly policy: number;
+  readonly flags: number;
+  readonly nice: number;
+  readonly priority: number;
+  readonly runtime: number;
+  readonly deadline: number;
+  readonly period: number;
+}
+
 export interface NativeBinding {
   InotifyHandle: new (onBatch: BatchCallback) => NativeInotifyHandle;
   /** kill(2). Throws RangeError (ERR_OUT_OF_RANGE) unless pid >= 1 and 0 <= signal <= SIGRTMAX. */
@@ -44,6 +55,10 @@ export interface NativeBinding {
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   closeFd(fd: number): void;
+  /** sched_getattr(2) of thread tid (0: the calling thread). */
+  schedGetattr(tid: number): SchedAttr;
+  /** sched_setattr(2) of thread tid (0: the calling thread); every field is required. */
+  schedSetattr(tid: number, attr: SchedAttr): void;
   /** The IN_* values from the kernel headers the addon was compiled against (also IN_CLOSE, IN_MOVE, IN_ALL_EVENTS). */
   readonly constants: Readonly<Record<string, number>>;
 }

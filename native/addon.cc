@@ -4,6 +4,7 @@
 #include <sys/inotify.h>
 
 #include "inotify_handle.h"
+#include "scheduling.h"
 #include "signals.h"
 
 namespace config_reloader {
@@ -21,6 +22,10 @@ class Addon : public Napi::Addon<Addon> {
                       Napi::Function::New<PidfdSendSignal>(env, "pidfdSendSignal"),
                       napi_enumerable),
         InstanceValue("closeFd", Napi::Function::New<CloseFd>(env, "closeFd"), napi_enumerable),
+        InstanceValue("schedGetattr", Napi::Function::New<SchedGetattr>(env, "schedGetattr"),
+                      napi_enumerable),
+        InstanceValue("schedSetattr", Napi::Function::New<SchedSetattr>(env, "schedSetattr"),
+                      napi_enumerable),
         InstanceValue("constants", Constants(env), napi_enumerable),
     });
   }

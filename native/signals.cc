@@ -5,8 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <string>
-
+#include "arguments.h"
 #include "errno_error.h"
 
 // glibc before 2.36 has no wrappers and older headers lack the numbers. Both
@@ -21,25 +20,6 @@
 
 namespace config_reloader {
 namespace {
-
-// An integer in [min, max]; anything else (NaN, 1.5, a string) is rejected
-// rather than truncated, because a truncated pid can be 0.
-int32_t IntArgument(const Napi::CallbackInfo& info, size_t index,
-                    const char* what, int64_t min, int64_t max) {
-  if (info.Length() > index && info[index].IsNumber()) {
-    double value = info[index].As<Napi::Number>().DoubleValue();
-    if (value >= static_cast<double>(min) && value <= static_cast<double>(max) &&
-        value == static_cast<double>(static_cast<int64_t>(value))) {
-      return static_cast<int32_t>(value);
-    }
-  }
-  // Node's own code for this mistake, so callers can tell it from a failed syscall.
-  Napi::Error error = Napi::RangeError::New(
-      info.Env(), std::string("The value of \"") + what + "\" must be an integer from " +
-                      std::to_string(min) + " to " + std::to_string(max));
-  error.Set("code", Napi::String::New(info.Env(), "ERR_OUT_OF_RANGE"));
-  throw error;
-}
 
 // kill(0, sig) signals our own process group and kill(-1, sig) every process
 // we may signal: never what a caller computing a pid meant, so only a

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, errorCode, errorMessage, isSystemError } from '../errors';
 import { InvalidSignalError, parseSignal, type Signal } from '../signals';
 import {
-  type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress,
+  type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress, parseTimeSlice,
 } from './config-values';
 import { SETTINGS, type SettingKey, type SettingSpec } from './settings';
 
@@ -22,6 +22,8 @@ export interface Config {
   readonly debounceMs: number;
   readonly signalAll: boolean;
   readonly handlerWaitMs: number;
+  /** The main thread's time slice in microseconds; 0 leaves the kernel's default. */
+  readonly timeSliceUs: number;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
   readonly metricsAddr: ListenAddress | undefined;
@@ -104,6 +106,7 @@ export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>):
     debounceMs: parseDuration(settingName('debounce'), withDefault('debounce'), 0, 60_000),
     signalAll: parseBoolean(settingName('signalAll'), withDefault('signalAll')),
     handlerWaitMs: parseDuration(settingName('handlerWait'), withDefault('handlerWait'), 0, 600_000),
+    timeSliceUs: parseTimeSlice(settingName('timeSlice'), withDefault('timeSlice')),
     logFormat: parseChoice(settingName('logFormat'), withDefault('logFormat'), ['text', 'json'] as const),
     logLevel: parseChoice(settingName('logLevel'), withDefault('logLevel'), ['debug', 'info', 'warn', 'error'] as const),
     metricsAddr: metricsText === undefined || metricsText.trim() === '' ? undefined : parseListenAddress(settingName('metricsAddr'), metricsText),

@@ -16,7 +16,7 @@ export interface SettingSpec {
 
 export type SettingKey =
   | 'configDirs' | 'processName' | 'signal' | 'debounce' | 'signalAll'
-  | 'handlerWait' | 'logFormat' | 'logLevel' | 'metricsAddr';
+  | 'handlerWait' | 'timeSlice' | 'logFormat' | 'logLevel' | 'metricsAddr';
 
 export const SETTINGS: readonly SettingSpec[] = [
   {
@@ -44,6 +44,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: 'handlerWait', env: 'HANDLER_WAIT', flag: 'handler-wait', type: 'string', defaultValue: '30s', valueName: 'DURATION',
     meaning: "How long to wait for a target that has not installed its handler yet (the signal's default action would kill it) before giving up on that reload (0 to 10m).",
+  },
+  {
+    key: 'timeSlice', env: 'TIME_SLICE', flag: 'time-slice', type: 'string', defaultValue: '100us', valueName: 'DURATION',
+    meaning: "CPU time slice the sidecar's main thread asks the kernel for (100us to 100ms, or 0 for the kernel's default). A short one lets it preempt a busy CPU at once when a change arrives; Linux before 6.12 ignores it.",
   },
   {
     key: 'logFormat', env: 'LOG_FORMAT', flag: 'log-format', type: 'string', defaultValue: 'text', valueName: 'FORMAT',
