@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { describe, it, type TestContext } from 'node:test';
 
 import { hasCode } from '../lib/errors';
-import { type ProcessInfo, readProcess } from '../lib/proc';
+import { readProcess } from '../lib/proc';
 import { maskHas } from '../lib/proc-parse';
 import { openProcess, ProcessHandle } from '../lib/process-handle';
 import type { SignalProcessOptions } from '../lib/signal-process';
@@ -16,7 +16,7 @@ import { addedDescriptors, openDescriptors } from './helpers/descriptors';
 import { assertSystemError, libraryScript, runLibraryScript } from './helpers/library-script';
 import { PACKAGE_ROOT } from './helpers/package-copy';
 import { buildLeaderExits, buildPidfdOpenDenier } from './helpers/seccomp';
-import { assertReceivedOnly, startSignalRecorder } from './helpers/signal-recorder';
+import { assertReceivedOnly, startSignalRecorder, targetOf } from './helpers/signal-recorder';
 import { waitFor } from './helpers/wait-for';
 
 const SIGHUP = constants.signals.SIGHUP;
@@ -32,12 +32,6 @@ function syscallOf(method: Method): string {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function targetOf(pid: number): ProcessInfo {
-  const info = readProcess(pid);
-  assert.ok(info !== undefined, `pid ${pid} is not running`);
-  return info;
 }
 
 /** Opens a handle that is closed when the test ends, however it ends. */

@@ -3,14 +3,14 @@ import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { describe, it } from 'node:test';
 
-import { catchesSignal, listProcesses, type ProcessInfo, readProcess } from '../lib/proc';
+import { catchesSignal, listProcesses, readProcess } from '../lib/proc';
 import { signalProcess, type SignalTarget } from '../lib/signal-process';
 import { InvalidSignalError } from '../lib/signals';
 import { spawnTracked, waitForExit } from './helpers/child-process';
 import { assertSystemError, libraryScript, runLibraryScript } from './helpers/library-script';
 import { copyPackageReadableByAll, PACKAGE_ROOT } from './helpers/package-copy';
 import { buildPidfdOpenDenier } from './helpers/seccomp';
-import { assertReceivedOnly, startSignalRecorder } from './helpers/signal-recorder';
+import { assertReceivedOnly, startSignalRecorder, targetOf } from './helpers/signal-recorder';
 import { waitFor } from './helpers/wait-for';
 
 const SIGHUP = constants.signals.SIGHUP;
@@ -18,12 +18,6 @@ const SIGTERM = constants.signals.SIGTERM;
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 /** What the scripts run in child processes use of the library. */
 const SIGNALLER_IMPORTS = { 'signal-process': ['signalProcess'], native: ['native'] };
-
-function targetOf(pid: number): ProcessInfo {
-  const info = readProcess(pid);
-  assert.ok(info !== undefined, `pid ${pid} is not running`);
-  return info;
-}
 
 describe('signalProcess delivers', () => {
   it('through a pidfd by default, and the process receives the signal once', async (t) => {

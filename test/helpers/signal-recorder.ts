@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
+import { type ProcessInfo, readProcess } from '../../lib/proc';
 import { type Cleanup, type Exit, killAndReap, waitForExit } from './child-process';
 import { waitFor } from './wait-for';
 
@@ -89,4 +90,11 @@ export async function assertReceivedOnly(recorder: SignalRecorder, expected: rea
   process.kill(recorder.pid, 'SIGUSR2');
   await recorder.waitForSignal('SIGUSR2');
   assert.deepEqual(recorder.received, [...expected, 'SIGUSR2']);
+}
+
+/** The process as /proc shows it now, to pass as a signalling target; fails the test when it is not running. */
+export function targetOf(pid: number): ProcessInfo {
+  const info = readProcess(pid);
+  assert.ok(info !== undefined, `pid ${pid} is not running`);
+  return info;
 }
