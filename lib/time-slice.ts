@@ -65,7 +65,7 @@ export function setTimeSlice(ns: number, tid = 0): number {
   const current = native.schedGetattr(tid);
   if (current.policy !== SCHED_OTHER && current.policy !== SCHED_BATCH) {
     const name = POLICY_NAMES[current.policy] ?? `policy ${current.policy}`;
-    throw Object.assign(new Error(`thread ${tid === 0 ? 'calling' : tid} runs under ${name}; time slices apply to SCHED_OTHER and SCHED_BATCH threads only`), {
+    throw Object.assign(new Error(`${tid === 0 ? 'the calling thread' : `thread ${tid}`} runs under ${name}; time slices apply to SCHED_OTHER and SCHED_BATCH threads only`), {
       code: 'ERR_SCHED_POLICY',
     });
   }
