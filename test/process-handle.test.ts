@@ -15,7 +15,7 @@ import { describeResult, runCommand, spawnTracked } from './helpers/child-proces
 import { addedDescriptors, openDescriptors } from './helpers/descriptors';
 import { assertSystemError, libraryScript, runLibraryScript } from './helpers/library-script';
 import { PACKAGE_ROOT } from './helpers/package-copy';
-import { buildLeaderExits, buildPidfdOpenDenier } from './helpers/seccomp';
+import { buildLeaderExits, runWherePidfdOpenFails } from './helpers/seccomp';
 import { assertReceivedOnly, startSignalRecorder, targetOf } from './helpers/signal-recorder';
 import { waitFor } from './helpers/wait-for';
 
@@ -467,30 +467,18 @@ describe('where a seccomp filter denies pidfd_open', () => {
   // that predate it; some profiles answer EPERM instead.
   for (const errnoName of ['ENOSYS', 'EPERM'] as const) {
     it(`method 'auto' falls back to kill(2) when pidfd_open fails with ${errnoName}, and the signal arrives; 'pidfd' does not`, async (t) => {
-      const denier = await buildPidfdOpenDenier(t);
-      const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
-      const info = targetOf(recorder.pid);
-      const target = JSON.stringify({ pid: info.pid, startTime: info.startTime });
-      const outcomes = await runLibraryScript(
-        [denier, String(constants.errno[errnoName])],
-        libraryScript(
-          PACKAGE_ROOT,
-          HANDLE_IMPORTS,
-          `attempt('probe', () => native.pidfdOpen(process.pid));
-           attempt('pidfd', () => openProcess(${target}, { method: 'pidfd' }).method);
-           const handle = openProcess(${target}, { method: 'auto' });
-           attempt('method', () => handle.method);
-           attempt('name', () => handle.status().name);
-           attempt('signal', () => {
-             handle.signal(${SIGHUP});
-             return 'sent';
-           });
-           handle.close();`,
-        ),
-      );
-      // The filter is really in force for the script.
-      assert.equal(outcomes['probe']?.code, errnoName, JSON.stringify(outcomes));
-      assert.equal(outcomes['probe']?.syscall, 'pidfd_open');
+      // The helper checks that the filter is really in force for the script.
+      const { recorder, info, outcomes } = await runWherePidfdOpenFails(t, errnoName, HANDLE_IMPORTS, (target) =>
+        `attempt('probe', () => native.pidfdOpen(process.pid));
+         attempt('pidfd', () => openProcess(${target}, { method: 'pidfd' }).method);
+         const handle = openProcess(${target}, { method: 'auto' });
+         attempt('method', () => handle.method);
+         attempt('name', () => handle.status().name);
+         attempt('signal', () => {
+           handle.signal(${SIGHUP});
+           return 'sent';
+         });
+         handle.close();`);
       assert.equal(outcomes['pidfd']?.code, errnoName, JSON.stringify(outcomes));
       assert.deepEqual(outcomes['method'], { result: 'kill' });
       assert.deepEqual(outcomes['name'], { result: info.comm });

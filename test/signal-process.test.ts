@@ -9,7 +9,7 @@ import { InvalidSignalError } from '../lib/signals';
 import { spawnTracked, waitForExit } from './helpers/child-process';
 import { assertSystemError, libraryScript, runLibraryScript } from './helpers/library-script';
 import { copyPackageReadableByAll, PACKAGE_ROOT } from './helpers/package-copy';
-import { buildPidfdOpenDenier } from './helpers/seccomp';
+import { runWherePidfdOpenFails } from './helpers/seccomp';
 import { assertReceivedOnly, startSignalRecorder, targetOf } from './helpers/signal-recorder';
 import { waitFor } from './helpers/wait-for';
 
@@ -156,23 +156,11 @@ describe('signalProcess across users and sandboxes', () => {
   // that predate it; some profiles answer EPERM instead.
   for (const errnoName of ['ENOSYS', 'EPERM'] as const) {
     it(`falls back to kill(2) when a seccomp filter makes pidfd_open fail with ${errnoName}, in 'auto' mode only`, async (t) => {
-      const denier = await buildPidfdOpenDenier(t);
-      const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
-      const info = targetOf(recorder.pid);
-      const target = JSON.stringify({ pid: info.pid, startTime: info.startTime });
-      const outcomes = await runLibraryScript(
-        [denier, String(constants.errno[errnoName])],
-        libraryScript(
-          PACKAGE_ROOT,
-          SIGNALLER_IMPORTS,
-          `attempt('probe', () => native.pidfdOpen(process.pid));
-           attempt('pidfd', () => signalProcess(${target}, ${SIGHUP}, { method: 'pidfd' }));
-           attempt('auto', () => signalProcess(${target}, ${SIGHUP}, { method: 'auto' }));`,
-        ),
-      );
-      // The filter is really in force for the signaller.
-      assert.equal(outcomes['probe']?.code, errnoName, JSON.stringify(outcomes));
-      assert.equal(outcomes['probe']?.syscall, 'pidfd_open');
+      // The helper checks that the filter is really in force for the signaller.
+      const { recorder, outcomes } = await runWherePidfdOpenFails(t, errnoName, SIGNALLER_IMPORTS, (target) =>
+        `attempt('probe', () => native.pidfdOpen(process.pid));
+         attempt('pidfd', () => signalProcess(${target}, ${SIGHUP}, { method: 'pidfd' }));
+         attempt('auto', () => signalProcess(${target}, ${SIGHUP}, { method: 'auto' }));`);
       // An explicit 'pidfd' does not fall back.
       assert.equal(outcomes['pidfd']?.code, errnoName);
       assert.deepEqual(outcomes['auto'], { result: 'kill' });

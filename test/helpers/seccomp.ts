@@ -1,19 +1,56 @@
 // Builds the C programs in test/helpers with the system compiler: the
 // seccomp launcher, so tests can run code under a real seccomp filter, and
 // a process whose main thread exits before the others.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { ProcessInfo } from '../../lib/proc';
 import { type Cleanup, describeResult, runCommand } from './child-process';
+import { libraryScript, type Outcome, runLibraryScript } from './library-script';
 import { PACKAGE_ROOT } from './package-copy';
+import { type SignalRecorder, startSignalRecorder, targetOf } from './signal-recorder';
 
 /**
  * Compiles the launcher into a temporary directory (removed when `cleanup`
  * runs) and returns its path. Usage: `<path> ERRNO PROGRAM [ARG...]`.
  */
-export function buildPidfdOpenDenier(cleanup: Cleanup): Promise<string> {
+function buildPidfdOpenDenier(cleanup: Cleanup): Promise<string> {
   return buildHelper(cleanup, 'seccomp-deny-pidfd-open');
+}
+
+export interface DeniedPidfdRun {
+  /** A recorder handling SIGHUP and SIGUSR2, the script's target. */
+  readonly recorder: SignalRecorder;
+  readonly info: ProcessInfo;
+  readonly outcomes: Record<string, Outcome | undefined>;
+}
+
+/**
+ * Runs library code (see libraryScript) under the launcher, with pidfd_open
+ * failing with `errnoName`, against a fresh signal recorder. `body` gets the
+ * recorder as a SignalTarget literal and must attempt 'probe' with
+ * `native.pidfdOpen(process.pid)`: this asserts from it that the filter was
+ * really in force.
+ */
+export async function runWherePidfdOpenFails(
+  cleanup: Cleanup,
+  errnoName: 'ENOSYS' | 'EPERM',
+  imports: Readonly<Record<string, readonly string[]>>,
+  body: (target: string) => string,
+): Promise<DeniedPidfdRun> {
+  const denier = await buildPidfdOpenDenier(cleanup);
+  const recorder = await startSignalRecorder(cleanup, { handle: ['SIGHUP', 'SIGUSR2'] });
+  const info = targetOf(recorder.pid);
+  const target = JSON.stringify({ pid: info.pid, startTime: info.startTime });
+  const outcomes = await runLibraryScript(
+    [denier, String(constants.errno[errnoName])],
+    libraryScript(PACKAGE_ROOT, imports, body(target)),
+  );
+  assert.equal(outcomes['probe']?.code, errnoName, JSON.stringify(outcomes));
+  assert.equal(outcomes['probe']?.syscall, 'pidfd_open');
+  return { recorder, info, outcomes };
 }
 
 /** Compiles leader-exits.c (see that file); run it and read its pid from the first line. */
