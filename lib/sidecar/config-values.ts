@@ -24,6 +24,9 @@ export function formatDuration(ms: number): string {
 }
 
 const SLICE = /^(\d+(?:\.\d+)?)(us|ms)?$/;
+// The kernel's bounds, which lib/time-slice.ts checks as MIN_TIME_SLICE_NS and
+// MAX_TIME_SLICE_NS. Repeated rather than imported: that module loads the
+// addon, and `check` and `--help` must not (cli/main.ts).
 const SLICE_MIN_US = 100;
 const SLICE_MAX_US = 100_000;
 
