@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/arguments.cc",
+        "native/commit_signal.cc",
         "native/errno_error.cc",
         "native/inotify_events.cc",
         "native/inotify_handle.cc",
@@ -28,6 +29,7 @@
           "sources!": [
             "native/addon.cc",
             "native/arguments.cc",
+            "native/commit_signal.cc",
             "native/errno_error.cc",
             "native/inotify_events.cc",
             "native/inotify_handle.cc",

@@ -47,7 +47,50 @@ export interface SchedAttr {
   readonly period: number;
 }
 
+/** What native/commit_signal.h carries out; lib/sidecar/commit-signal.ts builds it. */
+export interface CommitSignalPlan {
+  /** The name whose appearance (IN_MOVED_TO or IN_CREATE) is a commit: `..data`. */
+  readonly commitName: string;
+  /** Directories watched for it, and the payload each one's commit name pointed at when the baselines were taken. */
+  readonly dirs: readonly { readonly path: string; readonly payload: string }[];
+  /** Files compared: `relative` under the payload of `dirs[dir]`. */
+  readonly files: readonly { readonly dir: number; readonly relative: string }[];
+  /** Processes signalled when a file changed, if their status still shows this Name and PPid. */
+  readonly targets: readonly {
+    readonly pidfd: number;
+    readonly statusFd: number;
+    readonly name: string;
+    readonly ppid: number;
+  }[];
+  readonly signal: number;
+  /** Send only to a process whose status shows the signal caught or ignored. */
+  readonly requireHandler: boolean;
+}
+
+/** What the thread did when it fired. */
+export interface CommitSignalReport {
+  /** CLOCK_MONOTONIC when it read the commit, and after its last send. */
+  readonly wokeAtNs: bigint;
+  readonly sentAtNs: bigint;
+  /** The first planned file that read differently: `<dir>/<relative>`. */
+  readonly changed: string;
+  /** Where each planned directory's commit name pointed ('' when unreadable). */
+  readonly links: readonly string[];
+  /** Per planned target: 0 sent, -1 not sent (status no longer matched), else the errno of pidfd_send_signal. */
+  readonly results: readonly number[];
+}
+
+export interface NativeCommitSignal {
+  /** Takes the plan over (descriptors duplicated); returns how many files have a baseline, 0 when not armed. */
+  arm(plan: CommitSignalPlan): number;
+  /** Ends the plan; the report if it fired since arm(). */
+  disarm(): CommitSignalReport | null;
+  /** Stops and joins the thread. */
+  close(): void;
+}
+
 export interface NativeBinding {
+  CommitSignal: new () => NativeCommitSignal;
   InotifyHandle: new (onBatch: BatchCallback) => NativeInotifyHandle;
   /** kill(2). Throws RangeError (ERR_OUT_OF_RANGE) unless pid >= 1 and 0 <= signal <= SIGRTMAX. */
   kill(pid: number, signal: number): void;

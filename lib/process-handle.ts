@@ -124,6 +124,20 @@ export class ProcessHandle {
     return this.#statusFd < 0;
   }
 
+  /**
+   * The pidfd, to poll for the process's exit (it becomes readable then) or
+   * to hand to other code; -1 with method `kill` or once closed. Borrowed:
+   * it stays open only until {@link close}, so duplicate it to keep it longer.
+   */
+  get pidfd(): number {
+    return this.#pidfd;
+  }
+
+  /** The descriptor of /proc/<pid>/status (read it with pread at offset 0); -1 once closed. Borrowed, as {@link pidfd}. */
+  get statusFd(): number {
+    return this.#statusFd;
+  }
+
   #syscall(): string {
     return this.method === 'pidfd' ? 'pidfd_send_signal' : 'kill';
   }

@@ -3,6 +3,7 @@
 #include <napi.h>
 #include <sys/inotify.h>
 
+#include "commit_signal.h"
 #include "inotify_handle.h"
 #include "scheduling.h"
 #include "signals.h"
@@ -16,6 +17,7 @@ class Addon : public Napi::Addon<Addon> {
     inotify_constructor_ = Napi::Persistent(inotify);
     DefineAddon(exports, {
         InstanceValue("InotifyHandle", inotify, napi_enumerable),
+        InstanceValue("CommitSignal", CommitSignal::Define(env), napi_enumerable),
         InstanceValue("kill", Napi::Function::New<Kill>(env, "kill"), napi_enumerable),
         InstanceValue("pidfdOpen", Napi::Function::New<PidfdOpen>(env, "pidfdOpen"), napi_enumerable),
         InstanceValue("pidfdSendSignal",

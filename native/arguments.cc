@@ -32,12 +32,12 @@ int32_t IntArgument(const Napi::CallbackInfo& info, size_t index,
 }
 
 int64_t IntProperty(const Napi::Object& object, const char* name,
-                    int64_t min, int64_t max) {
+                    int64_t min, int64_t max, const char* owner) {
   Napi::Value value = object.Get(name);
   if (IsIntegerIn(value, min, max)) {
     return static_cast<int64_t>(value.As<Napi::Number>().DoubleValue());
   }
-  throw OutOfRange(object.Env(), std::string("attr.") + name, min, max);
+  throw OutOfRange(object.Env(), std::string(owner) + "." + name, min, max);
 }
 
 }  // namespace config_reloader

@@ -13,9 +13,9 @@ namespace config_reloader {
 int32_t IntArgument(const Napi::CallbackInfo& info, size_t index,
                     const char* what, int64_t min, int64_t max);
 
-// The same check for a property of an object argument; max may exceed the
-// int32 range (nanosecond durations).
+// The same check for a property of an object argument, named in the error
+// as "<owner>.<name>"; max may exceed the int32 range (nanosecond durations).
 int64_t IntProperty(const Napi::Object& object, const char* name,
-                    int64_t min, int64_t max);
+                    int64_t min, int64_t max, const char* owner = "attr");
 
 }  // namespace config_reloader

@@ -12,12 +12,18 @@ import { AtomicWriter, type AtomicWriterOptions, type Payload } from './helpers/
 import { NamedApp } from './helpers/named-app';
 import { SidecarProcess } from './helpers/sidecar-process';
 import { configMapPayload, projectedPayload, secretPayload } from './helpers/volume-payloads';
+import { SyncVolume } from './helpers/sync-volume';
 import { setVolumeOwnership } from './helpers/volume-ownership';
 
 /** A debounce far longer than any test waits: a reload that arrives was sent without it. */
 const DEBOUNCE = '60s';
 /** Long enough for a reload, if one were coming, to have come. */
 const QUIET_MS = 500;
+
+function spinFor(ns: number): void {
+  const end = process.hrtime.bigint() + BigInt(ns);
+  while (process.hrtime.bigint() < end);
+}
 
 interface Volume {
   readonly dir: string;
@@ -58,6 +64,47 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
   assert.equal(changed.length, 5);
   assert.deepEqual(changed[0]?.['modified'], [join(dir, 'app.conf')]);
   assert.ok(changed.every((line) => String(line['trigger']).startsWith('kubelet update')), 'every reload came from the ..data commit');
+  // Once the app is held (after the first reload, since here its parent is
+  // not outside the namespace), the commit signal thread sends at the commit.
+  assert.ok(sidecar.messages('reload sent').some((line) => line['by'] === 'commit signal thread'), sidecar.transcript());
+});
+
+test('an update reverted within microseconds is either never signalled or signalled again after the revert', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelet-volume-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const volume = new SyncVolume(dir);
+  volume.commit({ 'app.conf': 'v0' });
+  const app = await NamedApp.start(t, `revert-app-${process.pid}`);
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: app.name, DEBOUNCE } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  // The first reload makes the app a held target, so the thread takes part.
+  volume.commit({ 'app.conf': 'v1' });
+  await app.waitForSignals(1);
+  let sent = 1;
+  for (let round = 0; round < 10; round++) {
+    const before = app.signals().length;
+    const update = volume.stage({ 'app.conf': 'v2' });
+    const revert = volume.stage({ 'app.conf': 'v1' });
+    volume.swap(update);
+    // 0 to 0.45 ms: from before the thread can look at the update to after
+    // it signalled, and before the event loop has.
+    spinFor(round * 50_000);
+    const reverting = process.hrtime.bigint();
+    volume.swap(revert);
+    volume.tidy();
+    await sleep(QUIET_MS);
+    const signals = app.signals().slice(before);
+    // Nothing (the revert came before anyone looked), or a last signal after
+    // the revert: one only for v2 would leave the app on v2.
+    const last = signals.at(-1);
+    assert.ok(last === undefined || last.t > reverting, `round ${round}: ${signals.length} signal(s), the last before the revert\n${sidecar.transcript()}`);
+    // Every signal sent is in the log; two sent within microseconds may
+    // reach the app as one (a pending standard signal is not queued twice).
+    const logged = sidecar.messages('reload sent').length;
+    assert.ok(logged - sent >= signals.length, `round ${round}: ${logged - sent} logged, ${signals.length} received\n${sidecar.transcript()}`);
+    sent = logged;
+  }
 });
 
 test('a no-op resync and an fsGroup walk send nothing', async (t) => {

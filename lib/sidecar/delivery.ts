@@ -39,6 +39,12 @@ export interface DeliveryOptions {
    * not return.
    */
   readonly held?: readonly HeldTarget[];
+  /**
+   * Targets the commit signal thread already signalled for this change
+   * (commit-signal.ts): counted as reached, logged, and not signalled again.
+   * deliverReload takes them over as it does `held`.
+   */
+  readonly sentAhead?: { readonly targets: readonly HeldTarget[]; readonly latencyMs: number };
 }
 
 /** sent: every target got the signal. no_target: nothing to signal. failed: some target did not get it. */
@@ -60,7 +66,7 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
     return await deliver(options, delivered);
   } catch (error) {
     // Nothing is returned, so nothing may stay open. close() is idempotent.
-    for (const held of [...(options.held ?? []), ...delivered]) held.handle.close();
+    for (const held of [...(options.held ?? []), ...(options.sentAhead?.targets ?? []), ...delivered]) held.handle.close();
     throw error;
   }
 }
@@ -76,6 +82,13 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
     else outcome.handle.close();
   };
 
+  if (options.sentAhead !== undefined) {
+    logSentAhead(options.log, options.signal, options.sentAhead);
+    for (const held of options.sentAhead.targets) {
+      handled.add(identity(held.summary));
+      record(held);
+    }
+  }
   for (const held of options.held ?? []) {
     const status = heldStatus(held, options.processName);
     if (status === undefined) {
@@ -104,6 +117,16 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
     return { status: 'no_target', delivered: [], failures: [] };
   }
   return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
+}
+
+/** The lines for signals the commit signal thread sent: every signal sent is logged. */
+export function logSentAhead(log: Logger, signal: Signal, sent: { readonly targets: readonly HeldTarget[]; readonly latencyMs: number }): void {
+  for (const held of sent.targets) {
+    log.info('reload sent', {
+      pid: held.summary.pid, process: held.summary.comm, signal: signal.name,
+      method: held.handle.method, latency_ms: Number(sent.latencyMs.toFixed(3)), by: 'commit signal thread',
+    });
+  }
 }
 
 function identity(target: ProcessSummary): string {

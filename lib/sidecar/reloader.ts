@@ -12,10 +12,11 @@
 //   races a delivery is followed by another look, never lost.
 import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
+import { CommitSignal, firedForCurrent, pinnedFingerprint } from './commit-signal';
 import type { Config } from './config';
-import { deliverReload, type DeliveryReport } from './delivery';
+import { deliverReload, type DeliveryReport, logSentAhead } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
-import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
+import { diffFingerprints, type Fingerprint } from './fingerprint';
 import type { HeldTarget } from './held-targets';
 import { listedAtMost, type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
@@ -36,6 +37,9 @@ export class Reloader {
   #inotify: Inotify | undefined;
   #watchers: DirectoryWatcher[] = [];
   #delivered: Fingerprint | undefined;
+  /** Which version of each kubelet volume #delivered was taken from (commit-signal.ts). */
+  #deliveredPayloads: readonly string[] | undefined;
+  #commitSignal: CommitSignal | undefined;
   /** Targets the last reload reached, or start-up found, handles open: tried first next time. */
   #held: readonly HeldTarget[] = [];
   #debounce: NodeJS.Timeout | undefined;
@@ -80,7 +84,9 @@ export class Reloader {
       watcher.establish();
       this.#log.info('watching', { dir: watcher.dir, kind: watcher.kind, watches: watcher.watchCount });
     }
-    this.#delivered = fingerprint(this.#config.configDirs);
+    const pinned = pinnedFingerprint(this.#config.configDirs);
+    this.#delivered = pinned.fingerprint;
+    this.#deliveredPayloads = pinned.payloads;
     this.#observer.fingerprint(this.#delivered.digest);
     this.#observer.watches(router.size);
     try {
@@ -89,7 +95,9 @@ export class Reloader {
       // The first reload looks again; watching goes on regardless.
       this.#log.warn('target lookup failed', { reason: errorMessage(error) });
     }
+    this.#commitSignal = CommitSignal.start(this.#config.configDirs, this.#log);
     this.#ready = true;
+    this.#armCommitSignal();
     this.#observer.ready(true);
     this.#log.info('ready', { fingerprint: this.#delivered.digest.slice(0, 16), files: this.#delivered.files.size });
   }
@@ -101,6 +109,8 @@ export class Reloader {
     clearTimeout(this.#debounce);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#checkAfterBatch = false;
+    this.#commitSignal?.close();
+    this.#commitSignal = undefined;
     for (const watcher of this.#watchers) watcher.close();
     this.#inotify?.close();
     this.#abort.abort();
@@ -198,9 +208,27 @@ export class Reloader {
         this.#log.error('reload check failed', { reason: errorMessage(error) });
       }
     } while (this.#dirty && this.#ready);
+    this.#armCommitSignal();
+  }
+
+  #armCommitSignal(): void {
+    if (this.#commitSignal === undefined || !this.#ready || this.#delivered === undefined) return;
+    try {
+      this.#commitSignal.arm({
+        delivered: { fingerprint: this.#delivered, payloads: this.#deliveredPayloads },
+        held: this.#held,
+        processName: this.#config.processName,
+        signal: this.#config.signal,
+      });
+    } catch (error) {
+      // Only slower: the event loop sends this reload itself.
+      this.#log.debug('commit signal thread not armed', { reason: errorMessage(error) });
+    }
   }
 
   async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
+    // First: from here on the thread cannot send, and what it sent is known.
+    const fired = this.#commitSignal?.disarm();
     // `missing`, not `kind`: kind walks every watch, and this runs on every check.
     const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
@@ -208,8 +236,19 @@ export class Reloader {
       return;
     }
     const before = this.#delivered;
-    const current = fingerprint(this.#config.configDirs);
-    if (before !== undefined && current.digest === before.digest) {
+    const pinned = pinnedFingerprint(this.#config.configDirs);
+    const current = pinned.fingerprint;
+    // The thread's targets read the version seen now, or one in between,
+    // which only a new signal can make good.
+    const ahead = fired !== undefined && firedForCurrent(fired, pinned) ? fired : undefined;
+    if (fired !== undefined && ahead === undefined) {
+      logSentAhead(this.#log, this.#config.signal, { targets: fired.sent, latencyMs: fired.latencyMs });
+      this.#log.info('signalling again: the volume changed after the commit signal thread sent', { changed: fired.changed });
+    }
+    if (before !== undefined && current.digest === before.digest && fired === undefined) {
+      // The same content, maybe under a new payload directory: the thread's
+      // baseline moves there, as the old one is about to be deleted.
+      this.#deliveredPayloads = pinned.payloads;
       this.#observer.skippedUnchanged();
       this.#log.info('skipped: content unchanged', { trigger: summarize(reasons), fingerprint: current.digest.slice(0, 16) });
       return;
@@ -236,7 +275,7 @@ export class Reloader {
       }
     };
     // The delivery takes the held handles over, and closes what it does not return.
-    const held = this.#held;
+    const held = ahead === undefined ? this.#held : this.#held.filter((target) => !ahead.sent.includes(target));
     this.#held = [];
     let report: DeliveryReport;
     try {
@@ -248,6 +287,7 @@ export class Reloader {
         log: precededBy(this.#log, announce),
         abort: this.#abort.signal,
         held,
+        ...(ahead === undefined ? {} : { sentAhead: { targets: ahead.sent, latencyMs: ahead.latencyMs } }),
         ...(detectedAt === undefined ? {} : { detectedAt }),
       });
     } finally {
@@ -262,6 +302,7 @@ export class Reloader {
     this.#observer.reload(report.status === 'sent' ? 'success' : 'failure');
     if (report.status === 'sent') {
       this.#delivered = current;
+      this.#deliveredPayloads = pinned.payloads;
       this.#observer.fingerprint(current.digest);
     }
   }

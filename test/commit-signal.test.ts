@@ -1,0 +1,188 @@
+// The commit signal thread (native/commit_signal.cc, lib/sidecar/commit-signal.ts)
+// against the real kernel: real kubelet-style commits, real target processes,
+// real signals. What it must never do matters as much as what it does: signal
+// for an unchanged update, signal a process without its handler, signal twice
+// for one arm, or signal after the event loop took over.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+
+import { readProcessSummary } from '../lib/proc';
+import { parseSignal } from '../lib/signals';
+import { CommitSignal, firedForCurrent, pinnedFingerprint } from '../lib/sidecar/commit-signal';
+import { type HeldTarget, openTarget } from '../lib/sidecar/held-targets';
+import { createLogger } from '../lib/sidecar/log';
+import { type Cleanup, killAndReap } from './helpers/child-process';
+import { SyncVolume } from './helpers/sync-volume';
+import { waitFor } from './helpers/wait-for';
+
+const SIGHUP = parseSignal('SIGHUP');
+/** Long enough for a signal, were one coming, to have arrived. */
+const QUIET_MS = 300;
+const silent = createLogger({ format: 'text', level: 'error', write: () => undefined });
+
+interface Target {
+  readonly held: HeldTarget;
+  readonly name: string;
+  /** How many SIGHUPs it has handled, read from the file its handler appends to. */
+  hups(): number;
+  alive(): boolean;
+}
+
+/** A real process under a name of its own, with a SIGHUP handler that appends to a file (or none). */
+async function startTarget(t: Cleanup, dir: string, handler = true): Promise<Target> {
+  const name = `csig-${process.pid}-${Math.floor(Math.random() * 1e4)}`.slice(0, 15);
+  symlinkSync(process.execPath, join(dir, name));
+  const file = join(dir, `${name}.hups`);
+  const script = `${handler ? `process.on('SIGHUP', () => require('node:fs').appendFileSync(${JSON.stringify(file)}, 'hup\\n'));` : ''}
+    setInterval(() => {}, 1 << 30); process.stdout.write('ready\\n');`;
+  const child = spawn(join(dir, name), ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => killAndReap(child));
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  const summary = readProcessSummary(child.pid ?? -1);
+  assert.ok(summary !== undefined);
+  const opened = openTarget(summary);
+  assert.ok('held' in opened, 'the target opens');
+  t.after(() => opened.held.handle.close());
+  return {
+    held: opened.held,
+    name: summary.comm,
+    hups: () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0),
+    alive: () => child.exitCode === null && child.signalCode === null,
+  };
+}
+
+interface Fixture {
+  readonly volume: SyncVolume;
+  readonly target: Target;
+  readonly signal: CommitSignal;
+  arm(): boolean;
+}
+
+async function fixture(t: Cleanup, options: { handler?: boolean } = {}): Promise<Fixture> {
+  const root = mkdtempSync(join(tmpdir(), 'commit-signal-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, 'volume');
+  mkdirSync(dir);
+  const volume = new SyncVolume(dir);
+  volume.commit({ 'app.conf': 'v0', 'flags.json': '{}' });
+  const target = await startTarget(t, root, options.handler ?? true);
+  const signal = CommitSignal.start([dir], silent);
+  assert.ok(signal !== undefined, 'a kubelet volume gets the thread');
+  t.after(() => signal.close());
+  const arm = (): boolean =>
+    signal.arm({ delivered: pinnedFingerprint([dir]), held: [target.held], processName: target.name, signal: SIGHUP });
+  return { volume, target, signal, arm };
+}
+
+/** Waits with the event loop held: whatever happens meanwhile was done by another thread. */
+function blockUntil(predicate: () => boolean, timeoutMs: number): boolean {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (predicate()) return true;
+    Atomics.wait(cell, 0, 0, 1);
+  }
+  return predicate();
+}
+
+test('signals the target from its own thread at the commit, while the event loop is held', async (t) => {
+  const { volume, target, signal, arm } = await fixture(t);
+  assert.equal(arm(), true);
+  volume.commit({ 'app.conf': 'v1', 'flags.json': '{}' });
+  assert.equal(blockUntil(() => target.hups() === 1, 5000), true, 'the signal arrived with no turn of the event loop');
+  const fired = signal.disarm();
+  assert.ok(fired !== undefined);
+  assert.deepEqual(fired.sent, [target.held]);
+  assert.equal(fired.changed, join(volume.dir, 'app.conf'));
+  assert.ok(fired.latencyMs >= 0 && fired.latencyMs < 1000, String(fired.latencyMs));
+  assert.equal(firedForCurrent(fired, pinnedFingerprint([volume.dir])), true, 'nothing committed since');
+});
+
+test('sends nothing for a commit of identical bytes, and leaves it to the event loop', async (t) => {
+  const { volume, target, signal, arm } = await fixture(t);
+  assert.equal(arm(), true);
+  volume.commit({ 'app.conf': 'v0', 'flags.json': '{}' });
+  await sleep(QUIET_MS);
+  assert.equal(target.hups(), 0);
+  assert.equal(signal.disarm(), undefined);
+});
+
+test('sends nothing when files were only added: the event loop decides', async (t) => {
+  const { volume, target, signal, arm } = await fixture(t);
+  assert.equal(arm(), true);
+  volume.commit({ 'app.conf': 'v0', 'flags.json': '{}', 'extra.conf': 'new' });
+  await sleep(QUIET_MS);
+  assert.equal(target.hups(), 0);
+  assert.equal(signal.disarm(), undefined);
+});
+
+test('never signals a target that has not installed its handler', async (t) => {
+  const { volume, target, signal, arm } = await fixture(t, { handler: false });
+  assert.equal(arm(), true);
+  volume.commit({ 'app.conf': 'v1', 'flags.json': '{}' });
+  await sleep(QUIET_MS);
+  const fired = signal.disarm();
+  assert.ok(fired !== undefined, 'the thread saw the change');
+  assert.deepEqual(fired.sent, [], 'and signalled nobody');
+  assert.equal(target.alive(), true, 'SIGHUP would have killed it');
+});
+
+test('signals once per arm, however many commits follow', async (t) => {
+  const { volume, target, signal, arm } = await fixture(t);
+  assert.equal(arm(), true);
+  volume.commit({ 'app.conf': 'v1', 'flags.json': '{}' });
+  await waitFor('the first signal', () => target.hups() === 1);
+  volume.commit({ 'app.conf': 'v2', 'flags.json': '{}' });
+  await sleep(QUIET_MS);
+  assert.equal(target.hups(), 1);
+  const fired = signal.disarm();
+  assert.ok(fired !== undefined);
+  assert.equal(firedForCurrent(fired, pinnedFingerprint([volume.dir])), false, 'a commit came after the signal');
+  assert.equal(signal.disarm(), undefined, 'the report is taken once');
+});
+
+test('sends nothing once disarmed', async (t) => {
+  const { volume, target, signal, arm } = await fixture(t);
+  assert.equal(arm(), true);
+  assert.equal(signal.disarm(), undefined);
+  volume.commit({ 'app.conf': 'v1', 'flags.json': '{}' });
+  await sleep(QUIET_MS);
+  assert.equal(target.hups(), 0);
+});
+
+test('is not armed with a baseline that is no longer the volume\'s current version', async (t) => {
+  const { volume, target, signal } = await fixture(t);
+  const stale = pinnedFingerprint([volume.dir]);
+  volume.commit({ 'app.conf': 'v1', 'flags.json': '{}' });
+  assert.equal(signal.arm({ delivered: stale, held: [target.held], processName: target.name, signal: SIGHUP }), false);
+  volume.commit({ 'app.conf': 'v2', 'flags.json': '{}' });
+  await sleep(QUIET_MS);
+  assert.equal(target.hups(), 0);
+});
+
+test('is not armed for a target matched by another name than its comm, nor for a plain directory', async (t) => {
+  const { target, signal, volume } = await fixture(t);
+  assert.equal(signal.arm({ delivered: pinnedFingerprint([volume.dir]), held: [target.held], processName: 'other', signal: SIGHUP }), false);
+  const plain = mkdtempSync(join(tmpdir(), 'commit-signal-plain-'));
+  t.after(() => rmSync(plain, { recursive: true, force: true }));
+  assert.equal(CommitSignal.start([volume.dir, plain], silent), undefined);
+});
+
+test('a process or Worker that ends with the thread running exits cleanly', () => {
+  const nativePath = join(__dirname, '..', 'lib', 'native.js');
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const { native } = require(${JSON.stringify(nativePath)});
+    new native.CommitSignal();
+    const worker = new Worker(\`require(${JSON.stringify(nativePath)}).native.CommitSignal && new (require(${JSON.stringify(nativePath)}).native.CommitSignal)(); setInterval(() => {}, 1000); require('node:worker_threads').parentPort.postMessage('up');\`, { eval: true });
+    worker.once('message', () => worker.terminate().then(() => process.stdout.write('terminated\\n')));
+  `;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, 'terminated\n');
+});
