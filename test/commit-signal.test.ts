@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
+import { type CommitSignalPlan, native } from '../lib/native';
 import { readProcessSummary } from '../lib/proc';
 import { parseSignal } from '../lib/signals';
 import { CommitSignal, firedForCurrent, pinnedFingerprint } from '../lib/sidecar/commit-signal';
@@ -185,4 +186,19 @@ test('a process or Worker that ends with the thread running exits cleanly', () =
   const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout, 'terminated\n');
+});
+
+test('refuses a malformed plan by naming the field, and any use after close()', () => {
+  const handle = new native.CommitSignal();
+  try {
+    assert.throws(() => handle.arm({} as unknown as CommitSignalPlan), { name: 'TypeError', message: 'plan.commitName must be a string' });
+    const plan: CommitSignalPlan = { commitName: '..data', dirs: [], files: [], targets: [], signal: 0, requireHandler: true };
+    assert.throws(() => handle.arm(plan), { code: 'ERR_OUT_OF_RANGE', message: /"plan\.signal" must be an integer from 1 to \d+/ });
+    assert.throws(() => handle.arm({ ...plan, signal: 1, files: [{ dir: 0, relative: 'a' }] }), { code: 'ERR_OUT_OF_RANGE', message: /plan\.files\[\]\.dir/ });
+    assert.throws(() => handle.arm({ ...plan, signal: 1, dirs: [{ path: '/nonexistent-dir', payload: 'x' }] }), { code: 'ENOENT', syscall: 'inotify_add_watch', path: '/nonexistent-dir' });
+  } finally {
+    handle.close();
+  }
+  handle.close();
+  assert.throws(() => handle.disarm(), { code: 'ERR_CLOSED' });
 });

@@ -4,7 +4,7 @@
 // Each change is made in a child process, never in the test runner.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { getTimeSlice, MAX_TIME_SLICE_NS, MIN_TIME_SLICE_NS, setTimeSlice } from '../lib/time-slice';
 import { libraryScript, runLibraryScript } from './helpers/library-script';
 import { SidecarProcess } from './helpers/sidecar-process';
+import { SyncVolume } from './helpers/sync-volume';
 import { waitFor } from './helpers/wait-for';
 
 const ROOT = join(__dirname, '..', '..');
@@ -110,6 +111,19 @@ test("the sidecar's event loop runs in 100 µs slices by default, and TIME_SLICE
     assert.equal(sidecar.messages('time slice not shortened').length, 0, sidecar.transcript());
     await sidecar.stop();
   }
+});
+
+test('on a kubelet volume the commit signal thread runs in the same short slices as the event loop', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'time-slice-volume-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  new SyncVolume(dir).commit({ 'app.conf': 'v0' });
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: 'nothing-here' } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  const pid = sidecar.child.pid ?? 0;
+  const tasks = readdirSync(`/proc/${pid}/task`).filter((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8') === 'commit-signal\n');
+  assert.equal(tasks.length, 1, 'one commit signal thread');
+  assert.equal(getTimeSlice(Number(tasks[0])), MIN_TIME_SLICE_NS);
 });
 
 test('a sidecar whose slice the kernel will not shorten says why in one line and works on', { skip }, async (t) => {
