@@ -61,7 +61,10 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
   await sleep(QUIET_MS);
   assert.equal(app.signals().length, 5, sidecar.transcript());
   const changed = sidecar.messages('change detected');
-  assert.equal(changed.length, 5);
+  // An update that lands while the check of the one before is still under
+  // way (the thread signalled that one) is logged with it, as a second signal.
+  const again = sidecar.messages('signalling again: the volume changed after the commit signal thread sent');
+  assert.equal(changed.length + again.length, 5, sidecar.transcript());
   assert.deepEqual(changed[0]?.['modified'], [join(dir, 'app.conf')]);
   assert.ok(changed.every((line) => String(line['trigger']).startsWith('kubelet update')), 'every reload came from the ..data commit');
   // Once the app is held (after the first reload, since here its parent is

@@ -10,6 +10,8 @@
 // - Checks never overlap. A trigger during a check or a delivery marks the
 //   loop dirty, and it checks again when the current one ends, so a write that
 //   races a delivery is followed by another look, never lost.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
 import { CommitSignal, firedForCurrent, pinnedFingerprint } from './commit-signal';
@@ -229,6 +231,9 @@ export class Reloader {
   async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
     // First: from here on the thread cannot send, and what it sent is known.
     const fired = this.#commitSignal?.disarm();
+    // The app was just woken on this CPU (the thread's, which the kernel
+    // picked for the writer): the bookkeeping below would only keep it waiting.
+    if (fired !== undefined && fired.sent.length > 0) await sleep(AFTER_COMMIT_SIGNAL_MS);
     // `missing`, not `kind`: kind walks every watch, and this runs on every check.
     const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
@@ -309,6 +314,7 @@ export class Reloader {
 }
 
 const LISTED_FILES = 10;
+const AFTER_COMMIT_SIGNAL_MS = 5;
 const LISTED_REASONS = 3;
 
 interface PendingReasons {
