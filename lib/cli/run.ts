@@ -6,7 +6,9 @@
 //    an address it cannot use is a configuration problem, reported in one
 //    line like any other, with nothing started.
 // 3. The main thread's time slice (time-slice-request.ts), then the
-//    reloader: watches, then the starting fingerprint.
+//    reloader: watches, then the starting fingerprint. The reloader's commit
+//    signal thread is created after the slice is set, and a new thread
+//    inherits its creator's, so the thread that sends most reloads has it too.
 // On SIGTERM/SIGINT: stop the watches, let a delivery in flight finish (a
 // wait for the target's handler is cancelled), close the endpoint, exit 0.
 import { once } from 'node:events';

@@ -1,5 +1,6 @@
-// Applies TIME_SLICE to the thread that runs the event loop, the one that
-// must wake promptly when the kubelet commits (lib/time-slice.ts says why).
+// Applies TIME_SLICE to the thread that runs the event loop, and so to the
+// commit signal thread it starts afterwards: the threads that must wake
+// promptly when the kubelet commits (lib/time-slice.ts says why).
 // Nothing depends on it succeeding: without it, reloads are the same, only
 // slower to start while another task holds the CPU. So a refusal is one
 // info line, never a failure.
