@@ -47,7 +47,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   {
     key: 'timeSlice', env: 'TIME_SLICE', flag: 'time-slice', type: 'string', defaultValue: '100us', valueName: 'DURATION',
-    meaning: "CPU time slice the sidecar's main thread asks the kernel for (100us to 100ms, or 0 for the kernel's default). A short one lets it preempt a busy CPU at once when a change arrives; Linux before 6.12 ignores it.",
+    meaning: "CPU time slice the sidecar's main thread (and the commit signal thread it starts) asks the kernel for (100us to 100ms, or 0 for the kernel's default). A short one lets it preempt a busy CPU at once when a change arrives; Linux before 6.12 ignores it.",
   },
   {
     key: 'logFormat', env: 'LOG_FORMAT', flag: 'log-format', type: 'string', defaultValue: 'text', valueName: 'FORMAT',
