@@ -335,6 +335,9 @@ class CommitSignalCore {
     if (n <= 0) return -1;
     std::string status = "\n" + std::string(text, static_cast<size_t>(n));
     if (StatusField(status, "Name") != target.name || StatusField(status, "PPid") != target.ppid) return -1;
+    // A zombie takes a pidfd signal and drops it: that is no reload.
+    std::optional<std::string> state = StatusField(status, "State");
+    if (!state || state->empty() || (*state)[0] == 'Z' || (*state)[0] == 'X') return -1;
     if (plan_->require_handler) {
       uint64_t bit = 1ULL << (plan_->signal - 1);
       std::optional<std::string> caught = StatusField(status, "SigCgt");

@@ -133,6 +133,44 @@ test('never signals a target that has not installed its handler', async (t) => {
   assert.equal(target.alive(), true, 'SIGHUP would have killed it');
 });
 
+test('never counts a zombie as reloaded, even for a signal that needs no handler', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'commit-signal-zombie-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, 'volume');
+  mkdirSync(dir);
+  const volume = new SyncVolume(dir);
+  volume.commit({ 'app.conf': 'v0' });
+  // The app's parent becomes `sleep`, which never reaps it: killed, it stays a zombie.
+  const name = `zomb-${process.pid}`.slice(0, 15);
+  symlinkSync(process.execPath, join(root, name));
+  const parent = spawn('sh', ['-c', `"${join(root, name)}" -e "setInterval(() => {}, 1 << 30)" & exec sleep 60`], { stdio: 'ignore' });
+  t.after(() => killAndReap(parent));
+  const children = `/proc/${parent.pid}/task/${parent.pid}/children`;
+  let pid = 0;
+  await waitFor('the app to start under its name', () => {
+    pid = Number(readFileSync(children, 'utf8').trim().split(' ')[0] ?? 0);
+    return pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8') === `${name}\n`;
+  });
+  const summary = readProcessSummary(pid);
+  assert.ok(summary !== undefined);
+  const opened = openTarget(summary);
+  assert.ok('held' in opened);
+  t.after(() => opened.held.handle.close());
+  process.kill(pid, 'SIGKILL');
+  await waitFor('the app to be a zombie', () => /^State:\tZ/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')));
+
+  const signal = CommitSignal.start([dir], silent);
+  assert.ok(signal !== undefined);
+  t.after(() => signal.close());
+  const winch = parseSignal('SIGWINCH'); // ignored by default: sent without a handler check
+  assert.equal(signal.arm({ delivered: pinnedFingerprint([dir]), held: [opened.held], processName: name, signal: winch }), true);
+  volume.commit({ 'app.conf': 'v1' });
+  await sleep(QUIET_MS);
+  const fired = signal.disarm();
+  assert.ok(fired !== undefined, 'the thread saw the change');
+  assert.deepEqual(fired.sent, [], 'and reached nobody');
+});
+
 test('signals once per arm, however many commits follow', async (t) => {
   const { volume, target, signal, arm } = await fixture(t);
   assert.equal(arm(), true);
