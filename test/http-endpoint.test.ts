@@ -15,6 +15,7 @@ import { startHttpEndpoint } from '../lib/sidecar/http-server';
 import { describeResult, runCommand } from './helpers/child-process';
 import { NamedApp } from './helpers/named-app';
 import { CLI, SidecarProcess } from './helpers/sidecar-process';
+import { waitFor } from './helpers/wait-for';
 
 const ENV = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
 
@@ -109,6 +110,7 @@ test('metrics follow the reload loop: reloads by result, changes, skips, target 
   assert.equal(samples.get('config_reloader_reloads_total{result="success"}'), 0);
   assert.equal(samples.get('config_reloader_reloads_total{result="failure"}'), 0);
   assert.equal(samples.get('config_reloader_reloads_total{result="no_target"}'), 0);
+  assert.equal(samples.get('config_reloader_commit_signals_total'), 0);
   assert.equal(samples.get('config_reloader_watches'), 1);
   assert.equal(samples.get('config_reloader_ready'), 1);
   assert.equal(samples.get(`config_reloader_config_info{fingerprint="${fingerprint([volume.dir]).digest}"}`), 1);
@@ -133,13 +135,22 @@ test('metrics follow the reload loop: reloads by result, changes, skips, target 
   assert.equal(samples.get('config_reloader_skipped_unchanged_total'), 1);
   assert.equal(samples.get('config_reloader_reloads_total{result="success"}'), 1);
 
+  // The app is held now, so the commit signal thread takes part.
+  volume.write({ 'app.conf': 'v2b\n' });
+  await app.waitForSignals(2);
+  await waitFor('the second reload to be logged', () => sidecar.messages('reload sent').length === 2);
+  samples = await scrape(base);
+  assert.equal(samples.get('config_reloader_reloads_total{result="success"}'), 2);
+  const byThread = sidecar.messages('reload sent').filter((line) => line['by'] === 'commit signal thread').length;
+  assert.equal(samples.get('config_reloader_commit_signals_total'), byThread, sidecar.transcript());
+
   await app.kill();
   volume.write({ 'app.conf': 'v3\n' });
   await sidecar.waitForMessage('target not found');
   samples = await scrape(base);
   assert.equal(samples.get('config_reloader_target_not_found_total'), 1);
   assert.equal(samples.get('config_reloader_reloads_total{result="no_target"}'), 1);
-  assert.equal(samples.get('config_reloader_changes_detected_total'), 2);
+  assert.equal(samples.get('config_reloader_changes_detected_total'), 3);
 });
 
 // Runs the real CLI in a `node -e` process that reports which prom-client

@@ -231,6 +231,7 @@ export class Reloader {
   async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
     // First: from here on the thread cannot send, and what it sent is known.
     const fired = this.#commitSignal?.disarm();
+    if (fired !== undefined) this.#observer.commitSignals(fired.sent.length);
     // The app was just woken on this CPU (the thread's, which the kernel
     // picked for the writer): the bookkeeping below would only keep it waiting.
     if (fired !== undefined && fired.sent.length > 0) await sleep(AFTER_COMMIT_SIGNAL_MS);
