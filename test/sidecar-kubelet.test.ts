@@ -53,6 +53,7 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
   const { dir, writer, app, sidecar } = await kubeletVolume(t, `cm-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }));
   await sleep(QUIET_MS);
   assert.equal(app.signals().length, 0, 'nothing at start-up');
+  assert.equal(sidecar.messages('ready')[0]?.['commit_signal'], true, sidecar.transcript());
   for (let version = 1; version <= 5; version++) {
     await writer.write(configMapPayload({ 'app.conf': `v${version}` }));
     await app.waitForSignals(version);

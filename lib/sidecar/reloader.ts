@@ -101,7 +101,9 @@ export class Reloader {
     this.#ready = true;
     this.#armCommitSignal();
     this.#observer.ready(true);
-    this.#log.info('ready', { fingerprint: this.#delivered.digest.slice(0, 16), files: this.#delivered.files.size });
+    this.#log.info('ready', {
+      fingerprint: this.#delivered.digest.slice(0, 16), files: this.#delivered.files.size, commit_signal: this.#commitSignal !== undefined,
+    });
   }
 
   /** Stops watching, lets a delivery in flight finish, and cancels a handler wait. */
