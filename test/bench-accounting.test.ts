@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checkGoals, DEFAULT_SLICE_ROW } from '../bench/goals';
+import { checkGoals, DEFAULT_SLICE_ROW, EVENT_LOOP_ROW } from '../bench/goals';
 import { type LatencyResult, summarize } from '../bench/latency';
 import { parseStatCpuTicks, parseStatus } from '../bench/proc-stats';
 import { percentile } from '../bench/stats';
@@ -61,7 +61,7 @@ test('reads VmRSS and Threads from /proc/<pid>/status', () => {
   assert.equal(status.get('Threads'), 7);
 });
 
-test('the latency goals judge the sidecar rows, and not the row run with the kernel default slice for comparison', () => {
+test('the latency goals judge the sidecar rows, and not the rows run with one setting changed for comparison', () => {
   const row = (name: string, p50Ms: number): LatencyResult => ({ name, updates: 10, firstMs: 1, p50Ms, p90Ms: p50Ms, p99Ms: p50Ms, maxMs: p50Ms, lost: 0, extra: 0 });
   const goals = checkGoals({
     latency: [
@@ -69,6 +69,7 @@ test('the latency goals judge the sidecar rows, and not the row run with the ker
       row('config-reloader (this sidecar)', 0.12),
       row('config-reloader, in a Pod-sized PID namespace', 0.2),
       row(DEFAULT_SLICE_ROW, 0.9),
+      row(EVENT_LOOP_ROW, 0.9),
     ],
     idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], sidecarBuilt: true,
   });

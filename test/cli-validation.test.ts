@@ -59,6 +59,8 @@ const BAD: readonly BadCase[] = [
   { name: 'TIME_SLICE in seconds', env: { TIME_SLICE: '1s' }, mentions: ['TIME_SLICE', '"1s"', 'like 100us or 0.5ms'] },
   { name: 'TIME_SLICE a fraction of a microsecond', env: { TIME_SLICE: '150.5us' }, mentions: ['TIME_SLICE', '"150.5us"'] },
   { name: 'SIGNAL_ALL not a boolean', env: { SIGNAL_ALL: 'maybe' }, mentions: ['SIGNAL_ALL', '"maybe"', 'true or false'] },
+  { name: 'COMMIT_SIGNAL not a boolean', env: { COMMIT_SIGNAL: 'fast' }, mentions: ['COMMIT_SIGNAL', '"fast"', 'true or false'] },
+  { name: '--commit-signal without its value', args: ['--commit-signal'], mentions: ['"--commit-signal"'] },
   { name: 'LOG_FORMAT unknown', env: { LOG_FORMAT: 'xml' }, mentions: ['LOG_FORMAT', '"xml"', 'text, json'] },
   { name: 'LOG_LEVEL unknown', env: { LOG_LEVEL: 'verbose' }, mentions: ['LOG_LEVEL', '"verbose"', 'debug, info, warn, error'] },
   { name: 'METRICS_ADDR without a port', env: { METRICS_ADDR: 'localhost' }, mentions: ['METRICS_ADDR', '"localhost"', '[HOST]:PORT'] },

@@ -73,6 +73,28 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
   assert.ok(sidecar.messages('reload sent').some((line) => line['by'] === 'commit signal thread'), sidecar.transcript());
 });
 
+test('with COMMIT_SIGNAL=false the event loop sends every reload, still one per update', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelet-volume-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const volume = new SyncVolume(dir);
+  volume.commit({ 'app.conf': 'v0' });
+  const app = await NamedApp.start(t, `no-thread-app-${process.pid}`);
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: app.name, DEBOUNCE, COMMIT_SIGNAL: 'false' } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  assert.equal(sidecar.messages('starting')[0]?.['commit_signal'], false);
+  assert.equal(sidecar.messages('ready')[0]?.['commit_signal'], false);
+  for (let version = 1; version <= 3; version++) {
+    volume.commit({ 'app.conf': `v${version}` });
+    await app.waitForSignals(version);
+  }
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 3, sidecar.transcript());
+  const sent = sidecar.messages('reload sent');
+  assert.equal(sent.length, 3);
+  assert.ok(sent.every((line) => line['by'] === undefined), 'none by the thread');
+});
+
 test('an update reverted within microseconds is either never signalled or signalled again after the revert', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kubelet-volume-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -80,6 +80,7 @@ export async function runSidecar(options: RunOptions): Promise<number> {
     signal_all: config.signalAll,
     handler_wait_ms: config.handlerWaitMs,
     time_slice_us: config.timeSliceUs,
+    commit_signal: config.commitSignal,
     log_format: config.logFormat,
     log_level: config.logLevel,
     metrics_addr: endpoint?.address ?? 'off',

@@ -24,6 +24,8 @@ export interface Config {
   readonly handlerWaitMs: number;
   /** The main thread's time slice in microseconds; 0 leaves the kernel's default. */
   readonly timeSliceUs: number;
+  /** Whether kubelet commits are signalled by the commit signal thread (commit-signal.ts). */
+  readonly commitSignal: boolean;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
   readonly metricsAddr: ListenAddress | undefined;
@@ -107,6 +109,7 @@ export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>):
     signalAll: parseBoolean(settingName('signalAll'), withDefault('signalAll')),
     handlerWaitMs: parseDuration(settingName('handlerWait'), withDefault('handlerWait'), 0, 600_000),
     timeSliceUs: parseTimeSlice(settingName('timeSlice'), withDefault('timeSlice')),
+    commitSignal: parseBoolean(settingName('commitSignal'), withDefault('commitSignal')),
     logFormat: parseChoice(settingName('logFormat'), withDefault('logFormat'), ['text', 'json'] as const),
     logLevel: parseChoice(settingName('logLevel'), withDefault('logLevel'), ['debug', 'info', 'warn', 'error'] as const),
     metricsAddr: metricsText === undefined || metricsText.trim() === '' ? undefined : parseListenAddress(settingName('metricsAddr'), metricsText),

@@ -97,7 +97,7 @@ export class Reloader {
       // The first reload looks again; watching goes on regardless.
       this.#log.warn('target lookup failed', { reason: errorMessage(error) });
     }
-    this.#commitSignal = CommitSignal.start(this.#config.configDirs, this.#log);
+    this.#commitSignal = this.#config.commitSignal ? CommitSignal.start(this.#config.configDirs, this.#log) : undefined;
     this.#ready = true;
     this.#armCommitSignal();
     this.#observer.ready(true);
