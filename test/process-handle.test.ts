@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -400,15 +400,20 @@ describe('new ProcessHandle()', () => {
 
 describe('ProcessHandle.close()', () => {
   for (const method of ['pidfd', 'kill'] as const) {
-    it(`closes every descriptor the handle holds, may be called again, and leaves a handle that refuses to act (method ${method})`, async (t) => {
+    it(`lends its descriptors, closes every one on close(), may be called again, and leaves a handle that refuses to act (method ${method})`, async (t) => {
       const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
       const before = openDescriptors();
       const handle = openTracked(t, recorder.pid, { method });
       const held = method === 'pidfd' ? ['anon_inode:[pidfd]', `/proc/${recorder.pid}/status`] : [`/proc/${recorder.pid}/status`];
       assert.deepEqual(addedDescriptors(before, openDescriptors()).sort(), held.sort());
       assert.equal(handle.closed, false);
+      // The descriptors it lends are the ones it holds.
+      assert.equal(handle.pidfd === -1 ? 'none' : readlinkSync(`/proc/self/fd/${handle.pidfd}`), method === 'pidfd' ? 'anon_inode:[pidfd]' : 'none');
+      assert.equal(readlinkSync(`/proc/self/fd/${handle.statusFd}`), `/proc/${recorder.pid}/status`);
 
       handle.close();
+      assert.equal(handle.pidfd, -1);
+      assert.equal(handle.statusFd, -1);
       assert.deepEqual(openDescriptors(), before);
       assert.equal(handle.closed, true);
       handle.close();
