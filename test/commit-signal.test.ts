@@ -18,6 +18,9 @@ import { CommitSignal, firedForCurrent, pinnedFingerprint } from '../lib/sidecar
 import { type HeldTarget, openTarget } from '../lib/sidecar/held-targets';
 import { createLogger } from '../lib/sidecar/log';
 import { type Cleanup, killAndReap } from './helpers/child-process';
+import { userNamespacesWork } from './helpers/inotify-limits';
+import { NamedApp } from './helpers/named-app';
+import { SidecarProcess } from './helpers/sidecar-process';
 import { SyncVolume } from './helpers/sync-volume';
 import { waitFor } from './helpers/wait-for';
 
@@ -239,4 +242,32 @@ test('refuses a malformed plan by naming the field, and any use after close()', 
   }
   handle.close();
   assert.throws(() => handle.disarm(), { code: 'ERR_CLOSED' });
+});
+
+test('without an inotify instance to spare, the sidecar says the thread did not start and reloads from the event loop', async (t) => {
+  if (!(await userNamespacesWork())) {
+    t.skip('needs a user namespace to lower max_inotify_instances for the sidecar alone');
+    return;
+  }
+  const root = mkdtempSync(join(tmpdir(), 'commit-signal-limit-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, 'volume');
+  mkdirSync(dir);
+  const volume = new SyncVolume(dir);
+  volume.commit({ 'app.conf': 'v0' });
+  const app = await NamedApp.start(t, `limit-app-${process.pid}`);
+  // In a user namespace of its own, one instance per user: the event loop's.
+  const sidecar = new SidecarProcess({
+    env: { CONFIG_DIR: dir, PROCESS_NAME: app.name },
+    wrapper: ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 1 > /proc/sys/user/max_inotify_instances && exec "$0" "$@"'],
+  });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  const [line] = sidecar.messages('commit signal thread not started');
+  assert.match(String(line?.['reason']), /EMFILE.*inotify_init1/, sidecar.transcript());
+  assert.equal(sidecar.messages('ready')[0]?.['commit_signal'], false);
+  volume.commit({ 'app.conf': 'v1' });
+  await app.waitForSignals(1);
+  assert.equal(sidecar.messages('reload sent')[0]?.['by'], undefined, 'sent by the event loop');
+  assert.equal(sidecar.stderr.join(''), '', 'no stack trace');
 });
