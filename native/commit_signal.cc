@@ -94,6 +94,12 @@ std::optional<std::string> ReadLink(const std::string& path) {
   return std::string(target, static_cast<size_t>(n));
 }
 
+// Where a link's target lies: kubelets write a name relative to the
+// directory, other writers may give an absolute path.
+std::string Resolve(const std::string& dir, const std::string& target) {
+  return !target.empty() && target[0] == '/' ? target : dir + "/" + target;
+}
+
 int64_t MonotonicNs() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -225,7 +231,7 @@ class CommitSignalCore {
     for (PlannedFile& file : plan.files) {
       // Read from the payload directory itself, which the writer never
       // changes once committed: the baseline is exactly what was delivered.
-      std::optional<Digest> digest = DigestFile(plan.dirs[file.dir].path + "/" + payloads[file.dir] + "/" + file.relative);
+      std::optional<Digest> digest = DigestFile(Resolve(plan.dirs[file.dir].path, payloads[file.dir]) + "/" + file.relative);
       if (!digest) continue;
       file.baseline = *digest;
       readable.push_back(std::move(file));
@@ -269,8 +275,10 @@ class CommitSignalCore {
     for (;;) {
       struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
       if (poll(fds, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        return;
+        // Only the wake-up below ends the thread. A failure here (ENOMEM)
+        // is waited out; meanwhile the event loop sends every reload.
+        if (errno != EINTR) usleep(100 * 1000);
+        continue;
       }
       if (fds[1].revents != 0) return;
       bool commit = false;
@@ -314,7 +322,7 @@ class CommitSignalCore {
     for (const PlannedFile& file : plan_->files) {
       const std::string& link = report.links[file.dir];
       if (link.empty()) continue;
-      std::optional<Digest> now = DigestFile(plan_->dirs[file.dir].path + "/" + link + "/" + file.relative);
+      std::optional<Digest> now = DigestFile(Resolve(plan_->dirs[file.dir].path, link) + "/" + file.relative);
       if (now && !(*now == file.baseline)) {
         report.changed = plan_->dirs[file.dir].path + "/" + file.relative;
         break;

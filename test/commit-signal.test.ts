@@ -67,12 +67,12 @@ interface Fixture {
   arm(): boolean;
 }
 
-async function fixture(t: Cleanup, options: { handler?: boolean } = {}): Promise<Fixture> {
+async function fixture(t: Cleanup, options: { handler?: boolean; absolute?: boolean } = {}): Promise<Fixture> {
   const root = mkdtempSync(join(tmpdir(), 'commit-signal-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const dir = join(root, 'volume');
   mkdirSync(dir);
-  const volume = new SyncVolume(dir);
+  const volume = new SyncVolume(dir, { absolute: options.absolute ?? false });
   volume.commit({ 'app.conf': 'v0', 'flags.json': '{}' });
   const target = await startTarget(t, root, options.handler ?? true);
   const signal = CommitSignal.start([dir], silent);
@@ -105,6 +105,14 @@ test('signals the target from its own thread at the commit, while the event loop
   assert.equal(fired.changed, join(volume.dir, 'app.conf'));
   assert.ok(fired.latencyMs >= 0 && fired.latencyMs < 1000, String(fired.latencyMs));
   assert.equal(firedForCurrent(fired, pinnedFingerprint([volume.dir])), true, 'nothing committed since');
+});
+
+test('follows a ..data link that names its payload by absolute path', async (t) => {
+  const { volume, target, signal, arm } = await fixture(t, { absolute: true });
+  assert.equal(arm(), true);
+  volume.commit({ 'app.conf': 'v1', 'flags.json': '{}' });
+  await waitFor('the signal', () => target.hups() === 1);
+  assert.equal(signal.disarm()?.changed, join(volume.dir, 'app.conf'));
 });
 
 test('sends nothing for a commit of identical bytes, and leaves it to the event loop', async (t) => {

@@ -11,7 +11,8 @@ export class SyncVolume {
   #payload: string | undefined;
   readonly #stale: string[] = [];
 
-  constructor(readonly dir: string) {}
+  /** absolute: `..data` names its target by absolute path, as some writers other than the kubelet do. */
+  constructor(readonly dir: string, readonly options: { readonly absolute?: boolean } = {}) {}
 
   commit(files: Readonly<Record<string, string>>): void {
     this.publish(this.stage(files));
@@ -36,7 +37,7 @@ export class SyncVolume {
 
   /** The commit alone: `..data_tmp` -> payload, renamed over `..data`. Two swaps can be microseconds apart. */
   swap(payload: string): void {
-    symlinkSync(payload, join(this.dir, '..data_tmp'));
+    symlinkSync(this.options.absolute === true ? join(this.dir, payload) : payload, join(this.dir, '..data_tmp'));
     renameSync(join(this.dir, '..data_tmp'), join(this.dir, '..data'));
     if (this.#payload !== undefined) this.#stale.push(this.#payload);
     this.#payload = payload;
