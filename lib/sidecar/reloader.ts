@@ -10,6 +10,10 @@
 // - Checks never overlap. A trigger during a check or a delivery marks the
 //   loop dirty, and it checks again when the current one ends, so a write that
 //   races a delivery is followed by another look, never lost.
+// - On kubelet volumes the commit signal thread (commit-signal.ts) may have
+//   signalled the held targets at the commit already. A check starts by
+//   taking its report; it counts those targets as reached when the volume
+//   still shows the version the thread saw, and signals again when it does not.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorMessage } from '../errors';
@@ -232,14 +236,19 @@ export class Reloader {
 
   async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
     // First: from here on the thread cannot send, and what it sent is known.
-    const fired = this.#commitSignal?.disarm();
-    if (fired !== undefined) this.#observer.commitSignals(fired.sent.length);
-    // The app was just woken on this CPU (the thread's, which the kernel
-    // picked for the writer): the bookkeeping below would only keep it waiting.
-    if (fired !== undefined && fired.sent.length > 0) await sleep(AFTER_COMMIT_SIGNAL_MS);
+    const firing = this.#commitSignal?.disarm();
+    const fired = firing !== undefined && firing.sent.length > 0 ? firing : undefined;
+    if (fired !== undefined) {
+      this.#observer.commitSignals(fired.sent.length);
+      // The app was just woken on this CPU (the thread's, which the kernel
+      // picked for the writer): the bookkeeping below would only keep it waiting.
+      await sleep(AFTER_COMMIT_SIGNAL_MS);
+    }
     // `missing`, not `kind`: kind walks every watch, and this runs on every check.
     const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
+      // Every signal sent is logged; the next check, once the directory is back, sends again.
+      if (fired !== undefined) logSentAhead(this.#log, this.#config.signal, { targets: fired.sent, latencyMs: fired.latencyMs });
       this.#log.warn('not reloading while a config directory is missing', { missing });
       return;
     }
