@@ -51,8 +51,12 @@ export interface SchedAttr {
 export interface CommitSignalPlan {
   /** The name whose appearance (IN_MOVED_TO or IN_CREATE) is a commit: `..data`. */
   readonly commitName: string;
-  /** Directories watched for it, and the payload each one's commit name pointed at when the baselines were taken. */
-  readonly dirs: readonly { readonly path: string; readonly payload: string }[];
+  /**
+   * Directories watched for it, the payload each one's commit name pointed at
+   * when the baselines were taken, and that payload's top-level names: a
+   * commit bringing a name not among them is left to the event loop.
+   */
+  readonly dirs: readonly { readonly path: string; readonly payload: string; readonly names: readonly string[] }[];
   /** Files compared: `relative` under the payload of `dirs[dir]`. */
   readonly files: readonly { readonly dir: number; readonly relative: string }[];
   /** Processes signalled when a file changed, if their status still shows this Name and PPid. */

@@ -1,5 +1,6 @@
 #include "commit_signal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,10 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -94,6 +97,22 @@ std::optional<std::string> ReadLink(const std::string& path) {
   return std::string(target, static_cast<size_t>(n));
 }
 
+// True when the directory holds a name outside `known` (or cannot be read).
+bool HasNewName(const std::string& path, const std::vector<std::string>& known) {
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return true;
+  bool found = false;
+  while (struct dirent* entry = readdir(dir)) {
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    if (std::find(known.begin(), known.end(), entry->d_name) == known.end()) {
+      found = true;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
 // Where a link's target lies: kubelets write a name relative to the
 // directory, other writers may give an absolute path.
 std::string Resolve(const std::string& dir, const std::string& target) {
@@ -126,10 +145,10 @@ std::string StringProperty(const Napi::Object& object, const char* name) {
   return value.As<Napi::String>().Utf8Value();
 }
 
-Napi::Array ArrayProperty(const Napi::Object& object, const char* name) {
+Napi::Array ArrayProperty(const Napi::Object& object, const char* name, const char* owner = "plan") {
   Napi::Value value = object.Get(name);
   if (!value.IsArray()) {
-    throw Napi::TypeError::New(object.Env(), std::string("plan.") + name + " must be an array");
+    throw Napi::TypeError::New(object.Env(), std::string(owner) + "." + name + " must be an array");
   }
   return value.As<Napi::Array>();
 }
@@ -147,6 +166,10 @@ Napi::Object ObjectAt(const Napi::Array& array, uint32_t index, const char* what
 struct PlannedDir {
   std::string path;
   int wd = -1;
+  // The payload's top-level names as delivered. A new one means the kubelet
+  // is about to create its link beside `..data` (after the commit), which an
+  // app signalled now could miss: the thread then stands aside.
+  std::vector<std::string> names;
 };
 
 struct PlannedFile {
@@ -192,7 +215,15 @@ class CommitSignalCore {
       close(inotify_fd_);
       throw Failure{err, "eventfd", {}};
     }
-    thread_ = std::thread([this] { Run(); });
+    try {
+      thread_ = std::thread([this] { Run(); });
+    } catch (const std::system_error& error) {
+      // EAGAIN at a thread or pid limit (a Pod's pids.max): the caller goes
+      // on without the thread, so nothing may be left open.
+      close(wake_fd_);
+      close(inotify_fd_);
+      throw Failure{error.code().value(), "pthread_create", {}};
+    }
   }
 
   ~CommitSignalCore() {
@@ -273,25 +304,36 @@ class CommitSignalCore {
     pthread_sigmask(SIG_BLOCK, &all, nullptr);
     pthread_setname_np(pthread_self(), "commit-signal");
     for (;;) {
-      struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      if (poll(fds, 2, -1) < 0) {
-        // Only the wake-up below ends the thread. A failure here (ENOMEM)
-        // is waited out; meanwhile the event loop sends every reload.
-        if (errno != EINTR) usleep(100 * 1000);
-        continue;
+      try {
+        if (!WaitAndFire()) return;
+      } catch (...) {
+        // bad_alloc, say: an exception must not end the process from here.
+        usleep(100 * 1000);
       }
-      if (fds[1].revents != 0) return;
-      bool commit = false;
-      int64_t woke = 0;
-      for (;;) {
-        ssize_t n = read(inotify_fd_, buffer_, sizeof buffer_);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        if (woke == 0) woke = MonotonicNs();
-        commit = ContainsCommit(static_cast<size_t>(n)) || commit;
-      }
-      if (commit) Fire(woke);
     }
+  }
+
+  // One wake-up; false when it is time to stop.
+  bool WaitAndFire() {
+    struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      // Only the wake-up below ends the thread. A failure here (ENOMEM)
+      // is waited out; meanwhile the event loop sends every reload.
+      if (errno != EINTR) usleep(100 * 1000);
+      return true;
+    }
+    if (fds[1].revents != 0) return false;
+    bool commit = false;
+    int64_t woke = 0;
+    for (;;) {
+      ssize_t n = read(inotify_fd_, buffer_, sizeof buffer_);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      if (woke == 0) woke = MonotonicNs();
+      commit = ContainsCommit(static_cast<size_t>(n)) || commit;
+    }
+    if (commit) Fire(woke);
+    return true;
   }
 
   bool ContainsCommit(size_t length) {
@@ -318,6 +360,10 @@ class CommitSignalCore {
     report.woke_ns = woke;
     for (const PlannedDir& dir : plan_->dirs) {
       report.links.push_back(ReadLink(dir.path + "/" + plan_->commit_name).value_or(""));
+    }
+    for (size_t i = 0; i < plan_->dirs.size(); i++) {
+      const std::string& link = report.links[i];
+      if (!link.empty() && HasNewName(Resolve(plan_->dirs[i].path, link), plan_->dirs[i].names)) return;
     }
     for (const PlannedFile& file : plan_->files) {
       const std::string& link = report.links[file.dir];
@@ -438,7 +484,14 @@ Napi::Value CommitSignal::Arm(const Napi::CallbackInfo& info) {
   Napi::Array dirs = ArrayProperty(object, "dirs");
   for (uint32_t i = 0; i < dirs.Length(); i++) {
     Napi::Object dir = ObjectAt(dirs, i, "plan.dirs");
-    plan.dirs.push_back({StringProperty(dir, "path"), -1});
+    std::vector<std::string> names;
+    Napi::Array known = ArrayProperty(dir, "names", "plan.dirs[]");
+    for (uint32_t j = 0; j < known.Length(); j++) {
+      Napi::Value name = known.Get(j);
+      if (!name.IsString()) throw Napi::TypeError::New(env, "plan.dirs[].names must hold strings");
+      names.push_back(name.As<Napi::String>().Utf8Value());
+    }
+    plan.dirs.push_back({StringProperty(dir, "path"), -1, std::move(names)});
     payloads.push_back(StringProperty(dir, "payload"));
   }
   Napi::Array files = ArrayProperty(object, "files");

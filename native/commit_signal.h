@@ -13,8 +13,8 @@
 // content as last delivered, which processes, which signal, what each
 // process's status must show). The thread only carries the plan out: it
 // sends when at least one planned file now reads differently from its
-// baseline and the target's status still matches, and otherwise does
-// nothing, leaving the update to the event loop. It fires at most once per
+// baseline, no new top-level name appeared, and the target's status still
+// matches, and otherwise does nothing, leaving the update to the event loop. It fires at most once per
 // arm(); the event loop takes the report with disarm() before it decides
 // anything itself, so the two never both signal for one update.
 #pragma once

@@ -17,10 +17,11 @@ import { parseSignal } from '../lib/signals';
 import { CommitSignal, firedForCurrent, pinnedFingerprint } from '../lib/sidecar/commit-signal';
 import { type HeldTarget, openTarget } from '../lib/sidecar/held-targets';
 import { createLogger } from '../lib/sidecar/log';
-import { type Cleanup, killAndReap } from './helpers/child-process';
+import { type Cleanup, describeResult, killAndReap, runCommand } from './helpers/child-process';
 import { userNamespacesWork } from './helpers/inotify-limits';
 import { NamedApp } from './helpers/named-app';
 import { SidecarProcess } from './helpers/sidecar-process';
+import { buildFailingPthreadCreate } from './helpers/seccomp';
 import { SyncVolume } from './helpers/sync-volume';
 import { waitFor } from './helpers/wait-for';
 
@@ -128,6 +129,15 @@ test('sends nothing when files were only added: the event loop decides', async (
   const { volume, target, signal, arm } = await fixture(t);
   assert.equal(arm(), true);
   volume.commit({ 'app.conf': 'v0', 'flags.json': '{}', 'extra.conf': 'new' });
+  await sleep(QUIET_MS);
+  assert.equal(target.hups(), 0);
+  assert.equal(signal.disarm(), undefined);
+});
+
+test('sends nothing when a file changed but a new key came with it: its link is made only after the commit', async (t) => {
+  const { volume, target, signal, arm } = await fixture(t);
+  assert.equal(arm(), true);
+  volume.commit({ 'app.conf': 'v1', 'flags.json': '{}', 'extra.conf': 'new' });
   await sleep(QUIET_MS);
   assert.equal(target.hups(), 0);
   assert.equal(signal.disarm(), undefined);
@@ -242,9 +252,10 @@ test('refuses a malformed plan by naming the field, and any use after close()', 
   try {
     assert.throws(() => handle.arm({} as unknown as CommitSignalPlan), { name: 'TypeError', message: 'plan.commitName must be a string' });
     const plan: CommitSignalPlan = { commitName: '..data', dirs: [], files: [], targets: [], signal: 0, requireHandler: true };
+    assert.throws(() => handle.arm({ ...plan, signal: 1, dirs: [{ path: '/', payload: 'x' } as unknown as CommitSignalPlan['dirs'][number]] }), { name: 'TypeError', message: 'plan.dirs[].names must be an array' });
     assert.throws(() => handle.arm(plan), { code: 'ERR_OUT_OF_RANGE', message: /"plan\.signal" must be an integer from 1 to \d+/ });
     assert.throws(() => handle.arm({ ...plan, signal: 1, files: [{ dir: 0, relative: 'a' }] }), { code: 'ERR_OUT_OF_RANGE', message: /plan\.files\[\]\.dir/ });
-    assert.throws(() => handle.arm({ ...plan, signal: 1, dirs: [{ path: '/nonexistent-dir', payload: 'x' }] }), { code: 'ENOENT', syscall: 'inotify_add_watch', path: '/nonexistent-dir' });
+    assert.throws(() => handle.arm({ ...plan, signal: 1, dirs: [{ path: '/nonexistent-dir', payload: 'x', names: [] }] }), { code: 'ENOENT', syscall: 'inotify_add_watch', path: '/nonexistent-dir' });
   } finally {
     handle.close();
   }
@@ -278,4 +289,33 @@ test('without an inotify instance to spare, the sidecar says the thread did not 
   await app.waitForSignals(1);
   assert.equal(sidecar.messages('reload sent')[0]?.['by'], undefined, 'sent by the event loop');
   assert.equal(sidecar.stderr.join(''), '', 'no stack trace');
+});
+
+test('a thread that cannot be created (EAGAIN, a pids limit) is one log line, with nothing left open', async (t) => {
+  const shim = await buildFailingPthreadCreate(t);
+  const root = mkdtempSync(join(tmpdir(), 'commit-signal-nothread-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  new SyncVolume(root).commit({ 'app.conf': 'v0' });
+  const lib = (name: string): string => JSON.stringify(join(__dirname, '..', 'lib', 'sidecar', name));
+  const script = `
+    const { readdirSync, readlinkSync } = require('node:fs');
+    const { CommitSignal } = require(${lib('commit-signal.js')});
+    const { createLogger } = require(${lib('log.js')});
+    const lines = [];
+    const log = createLogger({ format: 'json', level: 'debug', write: (line) => lines.push(JSON.parse(line)) });
+    const descriptors = () => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync('/proc/self/fd/' + fd); } catch { return ''; } }).sort();
+    const before = descriptors();
+    process.env.CR_FAIL_PTHREAD_CREATE = '1';
+    const started = CommitSignal.start([${JSON.stringify(root)}], log);
+    delete process.env.CR_FAIL_PTHREAD_CREATE;
+    console.log(JSON.stringify({ started: started !== undefined, lines, leaked: descriptors().filter((d) => !before.includes(d)) }));
+  `;
+  const result = await runCommand(process.execPath, ['-e', script], { env: { ...process.env, LD_PRELOAD: shim } });
+  assert.equal(result.code, 0, describeResult(result));
+  const outcome = JSON.parse(result.stdout) as { started: boolean; lines: Record<string, unknown>[]; leaked: string[] };
+  assert.equal(outcome.started, false);
+  assert.equal(outcome.lines.length, 1, result.stdout);
+  assert.equal(outcome.lines[0]?.['msg'], 'commit signal thread not started');
+  assert.match(String(outcome.lines[0]?.['reason']), /EAGAIN.*pthread_create/);
+  assert.deepEqual(outcome.leaked, [], 'neither the inotify descriptor nor the eventfd stays open');
 });

@@ -11,9 +11,11 @@
 //   their comm, so that an unchanged Name and PPid in status is all the
 //   check a held target needs (held-targets.ts).
 // - It sends only when a file it knows now reads differently, so it never
-//   signals for an unchanged update. Additions and removals alone, a handler
-//   not installed yet, anything unreadable: it stands aside, and the event
-//   loop decides as it always does, waiting for a handler if it must.
+//   signals for an unchanged update. Additions and removals alone, a new
+//   top-level name (whose link the kubelet creates only after the commit, so
+//   the app could miss it), a handler not installed yet, anything unreadable:
+//   it stands aside, and the event loop decides as it always does, waiting
+//   for a handler if it must.
 // - The event loop takes its report (disarm) before its own check, and
 //   counts those targets as reached only if every directory still points
 //   where the thread saw it point: otherwise a later commit came in between,
@@ -117,14 +119,17 @@ export class CommitSignal {
     );
     if (targets.length === 0) return false;
     const files: { dir: number; relative: string }[] = [];
+    const names = this.#dirs.map(() => new Set<string>());
     for (const [path, hash] of delivered.fingerprint.files) {
-      if (hash.startsWith('error:')) continue;
       const dir = this.#dirs.findIndex((root) => path.startsWith(`${root}/`));
-      if (dir >= 0) files.push({ dir, relative: path.slice(this.#dirs[dir]!.length + 1) });
+      if (dir < 0) continue;
+      const relative = path.slice(this.#dirs[dir]!.length + 1);
+      names[dir]!.add(relative.split('/')[0]!);
+      if (!hash.startsWith('error:')) files.push({ dir, relative });
     }
     const armed = this.#native.arm({
       commitName: DATA_LINK,
-      dirs: this.#dirs.map((path, index) => ({ path, payload: payloads[index]! })),
+      dirs: this.#dirs.map((path, index) => ({ path, payload: payloads[index]!, names: [...names[index]!] })),
       files,
       targets: targets.map((held) => ({
         pidfd: held.handle.pidfd,

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
-import { CommitSignal, firedForCurrent, pinnedFingerprint } from './commit-signal';
+import { CommitSignal, firedForCurrent, type Firing, pinnedFingerprint } from './commit-signal';
 import type { Config } from './config';
 import { deliverReload, type DeliveryReport, logSentAhead } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
@@ -117,6 +117,9 @@ export class Reloader {
     clearTimeout(this.#debounce);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#checkAfterBatch = false;
+    // What the thread sent since the last check is still logged.
+    const firing = this.#commitSignal?.disarm();
+    if (firing !== undefined) this.#logSentAhead(firing);
     this.#commitSignal?.close();
     this.#commitSignal = undefined;
     for (const watcher of this.#watchers) watcher.close();
@@ -234,6 +237,10 @@ export class Reloader {
     }
   }
 
+  #logSentAhead(firing: Firing): void {
+    logSentAhead(this.#log, this.#config.signal, { targets: firing.sent, latencyMs: firing.latencyMs });
+  }
+
   async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
     // First: from here on the thread cannot send, and what it sent is known.
     const firing = this.#commitSignal?.disarm();
@@ -243,12 +250,17 @@ export class Reloader {
       // The app was just woken on this CPU (the thread's, which the kernel
       // picked for the writer): the bookkeeping below would only keep it waiting.
       await sleep(AFTER_COMMIT_SIGNAL_MS);
+      if (!this.#ready) {
+        // Stopped meanwhile: nothing more is sent.
+        this.#logSentAhead(fired);
+        return;
+      }
     }
     // `missing`, not `kind`: kind walks every watch, and this runs on every check.
     const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
       // Every signal sent is logged; the next check, once the directory is back, sends again.
-      if (fired !== undefined) logSentAhead(this.#log, this.#config.signal, { targets: fired.sent, latencyMs: fired.latencyMs });
+      if (fired !== undefined) this.#logSentAhead(fired);
       this.#log.warn('not reloading while a config directory is missing', { missing });
       return;
     }
@@ -259,7 +271,7 @@ export class Reloader {
     // which only a new signal can make good.
     const ahead = fired !== undefined && firedForCurrent(fired, pinned) ? fired : undefined;
     if (fired !== undefined && ahead === undefined) {
-      logSentAhead(this.#log, this.#config.signal, { targets: fired.sent, latencyMs: fired.latencyMs });
+      this.#logSentAhead(fired);
       this.#log.info('signalling again: the volume changed after the commit signal thread sent', { changed: fired.changed });
     }
     if (before !== undefined && current.digest === before.digest && fired === undefined) {

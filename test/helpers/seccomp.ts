@@ -1,6 +1,7 @@
 // Builds the C programs in test/helpers with the system compiler: the
-// seccomp launcher, so tests can run code under a real seccomp filter, and
-// a process whose main thread exits before the others.
+// seccomp launcher, so tests can run code under a real seccomp filter, a
+// process whose main thread exits before the others, and an LD_PRELOAD shim
+// that makes pthread_create fail on demand.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
@@ -56,6 +57,11 @@ export async function runWherePidfdOpenFails(
 /** Compiles leader-exits.c (see that file); run it and read its pid from the first line. */
 export function buildLeaderExits(cleanup: Cleanup): Promise<string> {
   return buildHelper(cleanup, 'leader-exits', ['-pthread']);
+}
+
+/** Compiles fail-pthread-create.c (see that file) into a library for LD_PRELOAD. */
+export function buildFailingPthreadCreate(cleanup: Cleanup): Promise<string> {
+  return buildHelper(cleanup, 'fail-pthread-create', ['-shared', '-fPIC', '-ldl']);
 }
 
 async function buildHelper(cleanup: Cleanup, name: string, flags: readonly string[] = []): Promise<string> {
