@@ -12,7 +12,6 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,10 +26,7 @@
 
 #include "arguments.h"
 #include "errno_error.h"
-
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
+#include "signals.h"
 
 namespace config_reloader {
 namespace {
@@ -400,8 +396,7 @@ class CommitSignalCore {
       uint64_t mask = strtoull(caught->c_str(), nullptr, 16) | strtoull(ignored->c_str(), nullptr, 16);
       if ((mask & bit) == 0) return -1;
     }
-    if (syscall(SYS_pidfd_send_signal, target.pidfd, plan_->signal, nullptr, 0) < 0) return errno;
-    return 0;
+    return SendThroughPidfd(target.pidfd, plan_->signal);
   }
 
   static void CloseTargets(std::vector<PlannedTarget>& targets) {
