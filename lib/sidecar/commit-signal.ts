@@ -30,6 +30,7 @@ import { defaultActionTerminates, type Signal } from '../signals';
 import { type Fingerprint, fingerprint } from './fingerprint';
 import type { HeldTarget } from './held-targets';
 import { DATA_LINK, isKubeletVolume } from './kubelet-volume';
+import type { SentAhead } from './delivery';
 import type { Logger } from './log';
 
 /** A fingerprint and, for kubelet volumes, the payload each `..data` pointed at throughout. */
@@ -66,14 +67,10 @@ export interface ArmOptions {
   readonly signal: Signal;
 }
 
-/** What the thread did since it was armed. */
-export interface Firing {
-  /** Targets it signalled. */
-  readonly sent: readonly HeldTarget[];
+/** What the thread did since it was armed: whom it signalled, and why. */
+export interface Firing extends SentAhead {
   /** The file that proved the change. */
   readonly changed: string;
-  /** From the thread's wake-up to its last signal, ms. */
-  readonly latencyMs: number;
   /** Where each directory's `..data` pointed when the thread looked. */
   readonly links: readonly string[];
 }

@@ -44,7 +44,15 @@ export interface DeliveryOptions {
    * (commit-signal.ts): counted as reached, logged, and not signalled again.
    * deliverReload takes them over as it does `held`.
    */
-  readonly sentAhead?: { readonly targets: readonly HeldTarget[]; readonly latencyMs: number };
+  readonly sentAhead?: SentAhead;
+}
+
+/** Signals the commit signal thread sent (commit-signal.ts). */
+export interface SentAhead {
+  /** The targets it signalled. */
+  readonly sent: readonly HeldTarget[];
+  /** From the thread's wake-up to its last signal, ms. */
+  readonly latencyMs: number;
 }
 
 /** sent: every target got the signal. no_target: nothing to signal. failed: some target did not get it. */
@@ -66,7 +74,7 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
     return await deliver(options, delivered);
   } catch (error) {
     // Nothing is returned, so nothing may stay open. close() is idempotent.
-    for (const held of [...(options.held ?? []), ...(options.sentAhead?.targets ?? []), ...delivered]) held.handle.close();
+    for (const held of [...(options.held ?? []), ...(options.sentAhead?.sent ?? []), ...delivered]) held.handle.close();
     throw error;
   }
 }
@@ -84,7 +92,7 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
 
   if (options.sentAhead !== undefined) {
     logSentAhead(options.log, options.signal, options.sentAhead);
-    for (const held of options.sentAhead.targets) {
+    for (const held of options.sentAhead.sent) {
       handled.add(identity(held.summary));
       record(held);
     }
@@ -120,11 +128,11 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
 }
 
 /** The lines for signals the commit signal thread sent: every signal sent is logged. */
-export function logSentAhead(log: Logger, signal: Signal, sent: { readonly targets: readonly HeldTarget[]; readonly latencyMs: number }): void {
-  for (const held of sent.targets) {
+export function logSentAhead(log: Logger, signal: Signal, ahead: SentAhead): void {
+  for (const held of ahead.sent) {
     log.info('reload sent', {
       pid: held.summary.pid, process: held.summary.comm, signal: signal.name,
-      method: held.handle.method, latency_ms: Number(sent.latencyMs.toFixed(3)), by: 'commit signal thread',
+      method: held.handle.method, latency_ms: Number(ahead.latencyMs.toFixed(3)), by: 'commit signal thread',
     });
   }
 }

@@ -18,11 +18,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
-import { CommitSignal, firedForCurrent, type Firing, pinnedFingerprint } from './commit-signal';
+import { CommitSignal, firedForCurrent, type Firing, type PinnedFingerprint, pinnedFingerprint } from './commit-signal';
 import type { Config } from './config';
 import { deliverReload, type DeliveryReport, logSentAhead } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
-import { diffFingerprints, type Fingerprint } from './fingerprint';
+import { diffFingerprints, fingerprint } from './fingerprint';
 import type { HeldTarget } from './held-targets';
 import { listedAtMost, type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
@@ -42,9 +42,8 @@ export class Reloader {
   readonly #abort = new AbortController();
   #inotify: Inotify | undefined;
   #watchers: DirectoryWatcher[] = [];
-  #delivered: Fingerprint | undefined;
-  /** Which version of each kubelet volume #delivered was taken from (commit-signal.ts). */
-  #deliveredPayloads: readonly string[] | undefined;
+  /** The content last delivered, and which version of each kubelet volume it was (commit-signal.ts). */
+  #delivered: PinnedFingerprint | undefined;
   #commitSignal: CommitSignal | undefined;
   /** Targets the last reload reached, or start-up found, handles open: tried first next time. */
   #held: readonly HeldTarget[] = [];
@@ -72,7 +71,7 @@ export class Reloader {
 
   /** The fingerprint the app was last reloaded with (or started with). */
   get deliveredFingerprint(): string | undefined {
-    return this.#delivered?.digest;
+    return this.#delivered?.fingerprint.digest;
   }
 
   /** Watches everything, records the starting fingerprint, and sends nothing. */
@@ -90,10 +89,10 @@ export class Reloader {
       watcher.establish();
       this.#log.info('watching', { dir: watcher.dir, kind: watcher.kind, watches: watcher.watchCount });
     }
-    const pinned = pinnedFingerprint(this.#config.configDirs);
-    this.#delivered = pinned.fingerprint;
-    this.#deliveredPayloads = pinned.payloads;
-    this.#observer.fingerprint(this.#delivered.digest);
+    this.#commitSignal = this.#config.commitSignal ? CommitSignal.start(this.#config.configDirs, this.#log) : undefined;
+    this.#delivered = this.#fingerprint();
+    const delivered = this.#delivered.fingerprint;
+    this.#observer.fingerprint(delivered.digest);
     this.#observer.watches(router.size);
     try {
       this.#held = lookUpTargets({ processName: this.#config.processName, signalAll: this.#config.signalAll, log: this.#log });
@@ -101,12 +100,11 @@ export class Reloader {
       // The first reload looks again; watching goes on regardless.
       this.#log.warn('target lookup failed', { reason: errorMessage(error) });
     }
-    this.#commitSignal = this.#config.commitSignal ? CommitSignal.start(this.#config.configDirs, this.#log) : undefined;
     this.#ready = true;
     this.#armCommitSignal();
     this.#observer.ready(true);
     this.#log.info('ready', {
-      fingerprint: this.#delivered.digest.slice(0, 16), files: this.#delivered.files.size, commit_signal: this.#commitSignal !== undefined,
+      fingerprint: delivered.digest.slice(0, 16), files: delivered.files.size, commit_signal: this.#commitSignal !== undefined,
     });
   }
 
@@ -226,7 +224,7 @@ export class Reloader {
     if (this.#commitSignal === undefined || !this.#ready || this.#delivered === undefined) return;
     try {
       this.#commitSignal.arm({
-        delivered: { fingerprint: this.#delivered, payloads: this.#deliveredPayloads },
+        delivered: this.#delivered,
         held: this.#held,
         processName: this.#config.processName,
         signal: this.#config.signal,
@@ -238,7 +236,13 @@ export class Reloader {
   }
 
   #logSentAhead(firing: Firing): void {
-    logSentAhead(this.#log, this.#config.signal, { targets: firing.sent, latencyMs: firing.latencyMs });
+    logSentAhead(this.#log, this.#config.signal, firing);
+  }
+
+  /** The payloads matter only to the commit signal thread: plain directories have no `..data` to read. */
+  #fingerprint(): PinnedFingerprint {
+    const dirs = this.#config.configDirs;
+    return this.#commitSignal === undefined ? { fingerprint: fingerprint(dirs), payloads: undefined } : pinnedFingerprint(dirs);
   }
 
   async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
@@ -264,8 +268,8 @@ export class Reloader {
       this.#log.warn('not reloading while a config directory is missing', { missing });
       return;
     }
-    const before = this.#delivered;
-    const pinned = pinnedFingerprint(this.#config.configDirs);
+    const before = this.#delivered?.fingerprint;
+    const pinned = this.#fingerprint();
     const current = pinned.fingerprint;
     // The thread's targets read the version seen now, or one in between,
     // which only a new signal can make good.
@@ -277,7 +281,7 @@ export class Reloader {
     if (before !== undefined && current.digest === before.digest && fired === undefined) {
       // The same content, maybe under a new payload directory: the thread's
       // baseline moves there, as the old one is about to be deleted.
-      this.#deliveredPayloads = pinned.payloads;
+      this.#delivered = pinned;
       this.#observer.skippedUnchanged();
       this.#log.info('skipped: content unchanged', { trigger: summarize(reasons), fingerprint: current.digest.slice(0, 16) });
       return;
@@ -316,7 +320,7 @@ export class Reloader {
         log: precededBy(this.#log, announce),
         abort: this.#abort.signal,
         held,
-        ...(ahead === undefined ? {} : { sentAhead: { targets: ahead.sent, latencyMs: ahead.latencyMs } }),
+        ...(ahead === undefined ? {} : { sentAhead: ahead }),
         ...(detectedAt === undefined ? {} : { detectedAt }),
       });
     } finally {
@@ -330,8 +334,7 @@ export class Reloader {
     }
     this.#observer.reload(report.status === 'sent' ? 'success' : 'failure');
     if (report.status === 'sent') {
-      this.#delivered = current;
-      this.#deliveredPayloads = pinned.payloads;
+      this.#delivered = pinned;
       this.#observer.fingerprint(current.digest);
     }
   }
