@@ -5,7 +5,7 @@
 // for one arm, or signal after the event loop took over.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,13 +69,9 @@ interface Fixture {
 }
 
 async function fixture(t: Cleanup, options: { handler?: boolean; absolute?: boolean } = {}): Promise<Fixture> {
-  const root = mkdtempSync(join(tmpdir(), 'commit-signal-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const dir = join(root, 'volume');
-  mkdirSync(dir);
-  const volume = new SyncVolume(dir, { absolute: options.absolute ?? false });
-  volume.commit({ 'app.conf': 'v0', 'flags.json': '{}' });
-  const target = await startTarget(t, root, options.handler ?? true);
+  const volume = SyncVolume.create(t, { 'app.conf': 'v0', 'flags.json': '{}' }, { absolute: options.absolute ?? false });
+  const dir = volume.dir;
+  const target = await startTarget(t, volume.root, options.handler ?? true);
   const signal = CommitSignal.start([dir], silent);
   assert.ok(signal !== undefined, 'a kubelet volume gets the thread');
   t.after(() => signal.close());
@@ -116,32 +112,24 @@ test('follows a ..data link that names its payload by absolute path', async (t) 
   assert.equal(signal.disarm()?.changed, join(volume.dir, 'app.conf'));
 });
 
-test('sends nothing for a commit of identical bytes, and leaves it to the event loop', async (t) => {
-  const { volume, target, signal, arm } = await fixture(t);
-  assert.equal(arm(), true);
-  volume.commit({ 'app.conf': 'v0', 'flags.json': '{}' });
-  await sleep(QUIET_MS);
-  assert.equal(target.hups(), 0);
-  assert.equal(signal.disarm(), undefined);
-});
+// Updates the thread leaves to the event loop: nothing it knows changed, or a
+// change came with a new key, whose link the kubelet makes only after the commit.
+const LEFT_TO_THE_EVENT_LOOP: readonly (readonly [string, Readonly<Record<string, string>>])[] = [
+  ['a commit of identical bytes', { 'app.conf': 'v0', 'flags.json': '{}' }],
+  ['a commit that only adds a file', { 'app.conf': 'v0', 'flags.json': '{}', 'extra.conf': 'new' }],
+  ['a changed file that comes with a new key', { 'app.conf': 'v1', 'flags.json': '{}', 'extra.conf': 'new' }],
+];
 
-test('sends nothing when files were only added: the event loop decides', async (t) => {
-  const { volume, target, signal, arm } = await fixture(t);
-  assert.equal(arm(), true);
-  volume.commit({ 'app.conf': 'v0', 'flags.json': '{}', 'extra.conf': 'new' });
-  await sleep(QUIET_MS);
-  assert.equal(target.hups(), 0);
-  assert.equal(signal.disarm(), undefined);
-});
-
-test('sends nothing when a file changed but a new key came with it: its link is made only after the commit', async (t) => {
-  const { volume, target, signal, arm } = await fixture(t);
-  assert.equal(arm(), true);
-  volume.commit({ 'app.conf': 'v1', 'flags.json': '{}', 'extra.conf': 'new' });
-  await sleep(QUIET_MS);
-  assert.equal(target.hups(), 0);
-  assert.equal(signal.disarm(), undefined);
-});
+for (const [update, files] of LEFT_TO_THE_EVENT_LOOP) {
+  test(`sends nothing for ${update}, and leaves it to the event loop`, async (t) => {
+    const { volume, target, signal, arm } = await fixture(t);
+    assert.equal(arm(), true);
+    volume.commit(files);
+    await sleep(QUIET_MS);
+    assert.equal(target.hups(), 0);
+    assert.equal(signal.disarm(), undefined);
+  });
+}
 
 test('never signals a target that has not installed its handler', async (t) => {
   const { volume, target, signal, arm } = await fixture(t, { handler: false });
@@ -155,12 +143,8 @@ test('never signals a target that has not installed its handler', async (t) => {
 });
 
 test('never counts a zombie as reloaded, even for a signal that needs no handler', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'commit-signal-zombie-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const dir = join(root, 'volume');
-  mkdirSync(dir);
-  const volume = new SyncVolume(dir);
-  volume.commit({ 'app.conf': 'v0' });
+  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
+  const { dir, root } = volume;
   // The app's parent becomes `sleep`, which never reaps it: killed, it stays a zombie.
   const name = `zomb-${process.pid}`.slice(0, 15);
   symlinkSync(process.execPath, join(root, name));
@@ -268,12 +252,8 @@ test('without an inotify instance to spare, the sidecar says the thread did not 
     t.skip('needs a user namespace to lower max_inotify_instances for the sidecar alone');
     return;
   }
-  const root = mkdtempSync(join(tmpdir(), 'commit-signal-limit-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const dir = join(root, 'volume');
-  mkdirSync(dir);
-  const volume = new SyncVolume(dir);
-  volume.commit({ 'app.conf': 'v0' });
+  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
+  const dir = volume.dir;
   const app = await NamedApp.start(t, `limit-app-${process.pid}`);
   // In a user namespace of its own, one instance per user: the event loop's.
   const sidecar = new SidecarProcess({
@@ -293,9 +273,7 @@ test('without an inotify instance to spare, the sidecar says the thread did not 
 
 test('a thread that cannot be created (EAGAIN, a pids limit) is one log line, with nothing left open', async (t) => {
   const shim = await buildFailingPthreadCreate(t);
-  const root = mkdtempSync(join(tmpdir(), 'commit-signal-nothread-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  new SyncVolume(root).commit({ 'app.conf': 'v0' });
+  const { dir } = SyncVolume.create(t, { 'app.conf': 'v0' });
   const lib = (name: string): string => JSON.stringify(join(__dirname, '..', 'lib', 'sidecar', name));
   const script = `
     const { readdirSync, readlinkSync } = require('node:fs');
@@ -306,7 +284,7 @@ test('a thread that cannot be created (EAGAIN, a pids limit) is one log line, wi
     const descriptors = () => readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync('/proc/self/fd/' + fd); } catch { return ''; } }).sort();
     const before = descriptors();
     process.env.CR_FAIL_PTHREAD_CREATE = '1';
-    const started = CommitSignal.start([${JSON.stringify(root)}], log);
+    const started = CommitSignal.start([${JSON.stringify(dir)}], log);
     delete process.env.CR_FAIL_PTHREAD_CREATE;
     console.log(JSON.stringify({ started: started !== undefined, lines, leaked: descriptors().filter((d) => !before.includes(d)) }));
   `;

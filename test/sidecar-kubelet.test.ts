@@ -49,6 +49,20 @@ async function kubeletVolume(
   return { dir, writer, app, sidecar };
 }
 
+/** A volume written synchronously (SyncVolume), its app, and the sidecar watching it, ready. */
+async function syncVolumeSidecar(
+  t: { after(fn: () => unknown): void },
+  name: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<{ volume: SyncVolume; app: NamedApp; sidecar: SidecarProcess }> {
+  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
+  const app = await NamedApp.start(t, name);
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: volume.dir, PROCESS_NAME: app.name, DEBOUNCE, ...env } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  return { volume, app, sidecar };
+}
+
 test('reloads exactly once per ConfigMap update, at once, and never at start-up', async (t) => {
   const { dir, writer, app, sidecar } = await kubeletVolume(t, `cm-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }));
   await sleep(QUIET_MS);
@@ -74,14 +88,7 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
 });
 
 test('with COMMIT_SIGNAL=false the event loop sends every reload, still one per update', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kubelet-volume-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const volume = new SyncVolume(dir);
-  volume.commit({ 'app.conf': 'v0' });
-  const app = await NamedApp.start(t, `no-thread-app-${process.pid}`);
-  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: app.name, DEBOUNCE, COMMIT_SIGNAL: 'false' } });
-  t.after(() => sidecar.stop());
-  await sidecar.waitForMessage('ready');
+  const { volume, app, sidecar } = await syncVolumeSidecar(t, `no-thread-app-${process.pid}`, { COMMIT_SIGNAL: 'false' });
   assert.equal(sidecar.messages('starting')[0]?.['commit_signal'], false);
   assert.equal(sidecar.messages('ready')[0]?.['commit_signal'], false);
   for (let version = 1; version <= 3; version++) {
@@ -96,14 +103,7 @@ test('with COMMIT_SIGNAL=false the event loop sends every reload, still one per 
 });
 
 test('an update reverted within microseconds is either never signalled or signalled again after the revert', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kubelet-volume-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const volume = new SyncVolume(dir);
-  volume.commit({ 'app.conf': 'v0' });
-  const app = await NamedApp.start(t, `revert-app-${process.pid}`);
-  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: app.name, DEBOUNCE } });
-  t.after(() => sidecar.stop());
-  await sidecar.waitForMessage('ready');
+  const { volume, app, sidecar } = await syncVolumeSidecar(t, `revert-app-${process.pid}`);
   // The first reload makes the app a held target, so the thread takes part.
   volume.commit({ 'app.conf': 'v1' });
   await app.waitForSignals(1);

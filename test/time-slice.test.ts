@@ -114,9 +114,7 @@ test("the sidecar's event loop runs in 100 µs slices by default, and TIME_SLICE
 });
 
 test('on a kubelet volume the commit signal thread runs in the same short slices as the event loop', { skip }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'time-slice-volume-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  new SyncVolume(dir).commit({ 'app.conf': 'v0' });
+  const { dir } = SyncVolume.create(t, { 'app.conf': 'v0' });
   const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: 'nothing-here' } });
   t.after(() => sidecar.stop());
   await sidecar.waitForMessage('ready');

@@ -3,8 +3,11 @@
 // old payload removed). Unlike AtomicWriter it needs no turn of the event
 // loop, so a test can publish twice within microseconds, or commit while its
 // event loop is held.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import type { Cleanup } from './child-process';
 
 export class SyncVolume {
   #generation = 0;
@@ -13,6 +16,25 @@ export class SyncVolume {
 
   /** absolute: `..data` names its target by absolute path, as some writers other than the kubelet do. */
   constructor(readonly dir: string, readonly options: { readonly absolute?: boolean } = {}) {}
+
+  /**
+   * A volume at `<new temporary directory>/volume` holding `files`, removed
+   * with that directory when `cleanup` runs; a test may keep files of its
+   * own beside the volume, in {@link root}.
+   */
+  static create(cleanup: Cleanup, files: Readonly<Record<string, string>>, options: { readonly absolute?: boolean } = {}): SyncVolume {
+    const root = mkdtempSync(join(tmpdir(), 'sync-volume-'));
+    cleanup.after(() => rmSync(root, { recursive: true, force: true }));
+    const volume = new SyncVolume(join(root, 'volume'), options);
+    mkdirSync(volume.dir);
+    volume.commit(files);
+    return volume;
+  }
+
+  /** The directory the volume sits in. */
+  get root(): string {
+    return dirname(this.dir);
+  }
 
   commit(files: Readonly<Record<string, string>>): void {
     this.publish(this.stage(files));
