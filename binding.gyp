@@ -5,11 +5,9 @@
       "sources": [
         "native/addon.cc",
         "native/arguments.cc",
-        "native/commit_signal.cc",
         "native/errno_error.cc",
         "native/inotify_events.cc",
         "native/inotify_handle.cc",
-        "native/scheduling.cc",
         "native/signals.cc",
         "native/utf8.cc"
       ],
@@ -29,12 +27,10 @@
           "sources!": [
             "native/addon.cc",
             "native/arguments.cc",
-            "native/commit_signal.cc",
-            "native/errno_error.cc",
+                "native/errno_error.cc",
             "native/inotify_events.cc",
             "native/inotify_handle.cc",
-            "native/scheduling.cc",
-            "native/signals.cc",
+                "native/signals.cc",
             "native/utf8.cc"
           ]
         }]

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { Child } from './child';
 import { compilePrograms, type CPrograms } from './compile';
-import { checkGoals, DEFAULT_SLICE_ROW, EVENT_LOOP_ROW, type Goal } from './goals';
+import { checkGoals, type Goal } from './goals';
 import { measureIdle, type IdleResult, type IdleSubject } from './idle';
 import { KubeletWriter } from './kubelet-writer';
 import { type LatencyRun, measureLatency } from './latency';
@@ -88,10 +88,6 @@ function latencyRuns(updates: number, built: boolean): LatencyRun[] {
       ? [
           { reloader: reloaders.sidecar, ...paced },
           { reloader: reloaders.sidecar, label: 'config-reloader, in a Pod-sized PID namespace', inPod: true, ...paced },
-          // What the short time slice (lib/time-slice.ts) is worth, measured in the same run.
-          { reloader: reloaders.sidecar, label: DEFAULT_SLICE_ROW, env: { TIME_SLICE: '0' }, ...paced },
-          // And what the commit signal thread (lib/sidecar/commit-signal.ts) is worth.
-          { reloader: reloaders.sidecar, label: EVENT_LOOP_ROW, env: { COMMIT_SIGNAL: 'false' }, ...paced },
         ]
       : []),
   ];

@@ -29,4 +29,3 @@ export type { ProcessInfo, ProcessSignals, ProcessSummary } from './proc';
 export { signalProcess } from './signal-process';
 export { openProcess, ProcessHandle } from './process-handle';
 export type { SignalMethod, SignalProcessOptions, SignalTarget } from './signal-process';
-export { getTimeSlice, MAX_TIME_SLICE_NS, MIN_TIME_SLICE_NS, setTimeSlice } from './time-slice';

@@ -3,9 +3,7 @@
 #include <napi.h>
 #include <sys/inotify.h>
 
-#include "commit_signal.h"
 #include "inotify_handle.h"
-#include "scheduling.h"
 #include "signals.h"
 
 namespace config_reloader {
@@ -17,17 +15,12 @@ class Addon : public Napi::Addon<Addon> {
     inotify_constructor_ = Napi::Persistent(inotify);
     DefineAddon(exports, {
         InstanceValue("InotifyHandle", inotify, napi_enumerable),
-        InstanceValue("CommitSignal", CommitSignal::Define(env), napi_enumerable),
         InstanceValue("kill", Napi::Function::New<Kill>(env, "kill"), napi_enumerable),
         InstanceValue("pidfdOpen", Napi::Function::New<PidfdOpen>(env, "pidfdOpen"), napi_enumerable),
         InstanceValue("pidfdSendSignal",
                       Napi::Function::New<PidfdSendSignal>(env, "pidfdSendSignal"),
                       napi_enumerable),
         InstanceValue("closeFd", Napi::Function::New<CloseFd>(env, "closeFd"), napi_enumerable),
-        InstanceValue("schedGetattr", Napi::Function::New<SchedGetattr>(env, "schedGetattr"),
-                      napi_enumerable),
-        InstanceValue("schedSetattr", Napi::Function::New<SchedSetattr>(env, "schedSetattr"),
-                      napi_enumerable),
         InstanceValue("constants", Constants(env), napi_enumerable),
     });
   }

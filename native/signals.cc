@@ -51,15 +51,12 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(fd));
 }
 
-int SendThroughPidfd(int pidfd, int sig) {
-  return syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) < 0 ? errno : 0;
-}
-
 Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
   int fd = IntArgument(info, 0, "pidfd", 0, INT32_MAX);
   int sig = SignalArgument(info, 1);
-  int err = SendThroughPidfd(fd, sig);
-  if (err != 0) throw ErrnoError(info.Env(), err, "pidfd_send_signal");
+  if (syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) < 0) {
+    throw ErrnoError(info.Env(), errno, "pidfd_send_signal");
+  }
   return info.Env().Undefined();
 }
 

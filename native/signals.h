@@ -11,8 +11,4 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info);        // (pid) -> fd
 Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info);  // (fd, signal)
 Napi::Value CloseFd(const Napi::CallbackInfo& info);          // (fd)
 
-// pidfd_send_signal(2) for callers outside JavaScript (the commit signal
-// thread): 0 when sent, else the errno.
-int SendThroughPidfd(int pidfd, int sig);
-
 }  // namespace config_reloader

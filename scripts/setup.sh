@@ -8,5 +8,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 [ -f build/Release/config_reloader_native.node ] || npx --no-install node-gyp rebuild >/dev/null
+# A clean dist/: a deleted source must not leave its compiled test behind to run.
+rm -rf dist
 npx --no-install tsc -p tsconfig.json
 node dist/scripts/bundle.js >/dev/null

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checkGoals, DEFAULT_SLICE_ROW, EVENT_LOOP_ROW } from '../bench/goals';
+import { checkGoals } from '../bench/goals';
 import { type LatencyResult, summarize } from '../bench/latency';
 import { parseStatCpuTicks, parseStatus } from '../bench/proc-stats';
 import { percentile } from '../bench/stats';
@@ -61,21 +61,39 @@ test('reads VmRSS and Threads from /proc/<pid>/status', () => {
   assert.equal(status.get('Threads'), 7);
 });
 
-test('the latency goals judge the sidecar rows, and not the rows run with one setting changed for comparison', () => {
-  const row = (name: string, p50Ms: number): LatencyResult => ({ name, updates: 10, firstMs: 1, p50Ms, p90Ms: p50Ms, p99Ms: p50Ms, maxMs: p50Ms, lost: 0, extra: 0 });
+test('the latency goals hold every sidecar row to 5x the C floor of the same run', () => {
   const goals = checkGoals({
     latency: [
-      row('C floor (inotify read + kill)', 0.1),
-      row('config-reloader (this sidecar)', 0.12),
-      row('config-reloader, in a Pod-sized PID namespace', 0.2),
-      row(DEFAULT_SLICE_ROW, 0.9),
-      row(EVENT_LOOP_ROW, 0.9),
+      latencyRow('C floor (inotify read + kill)', 0.1),
+      latencyRow('config-reloader (this sidecar)', 0.45),
+      latencyRow('config-reloader, in a Pod-sized PID namespace', 0.55),
     ],
     idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], sidecarBuilt: true,
   });
   const p50 = goals.filter((goal) => goal.description.startsWith('latency p50'));
   assert.deepEqual(p50.map((goal) => [goal.description, goal.met]), [
-    ['latency p50 within 1.5x of the C floor', true],
-    ['latency p50 within 1.5x of the C floor (in a Pod-sized PID namespace)', false],
+    ['latency p50 within 5x of the C floor', true],
+    ['latency p50 within 5x of the C floor (in a Pod-sized PID namespace)', false],
   ]);
 });
+
+test('the sidecar is ahead of a peer only when its median is no slower and it loses and adds no more signals', () => {
+  const goals = checkGoals({
+    latency: [
+      latencyRow('C floor (inotify read + kill)', 0.1),
+      latencyRow('config-reloader (this sidecar)', 0.3),
+      latencyRow('Node fs.watch', 0.2),
+      { ...latencyRow('Node chokidar', 1), extra: 1 },
+    ],
+    idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], sidecarBuilt: true,
+  });
+  const ahead = goals.filter((goal) => goal.description.startsWith('ahead of'));
+  assert.deepEqual(ahead.map((goal) => [goal.description, goal.met]), [
+    ['ahead of Node fs.watch: p50 no slower, no more lost or extra signals', false],
+    ['ahead of Node chokidar: p50 no slower, no more lost or extra signals', true],
+  ]);
+});
+
+function latencyRow(name: string, p50Ms: number): LatencyResult {
+  return { name, updates: 10, firstMs: 1, p50Ms, p90Ms: p50Ms, p99Ms: p50Ms, maxMs: p50Ms, lost: 0, extra: 0 };
+}

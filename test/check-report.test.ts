@@ -27,7 +27,7 @@ const ignoring = (signo: number): Partial<ProcessInfo> => ({ signals: { caught: 
 function config(overrides: Partial<Config> = {}): Config {
   return {
     configDirs: ['/etc/app'], processName: 'app', signal: parseSignal('SIGHUP'), debounceMs: 250, signalAll: false,
-    handlerWaitMs: 30_000, timeSliceUs: 100, commitSignal: true, logFormat: 'text', logLevel: 'info', metricsAddr: undefined, ...overrides,
+    handlerWaitMs: 30_000, logFormat: 'text', logLevel: 'info', metricsAddr: undefined, ...overrides,
   };
 }
 

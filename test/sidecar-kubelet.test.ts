@@ -2,7 +2,8 @@
 // kubelet's AtomicWriter: one reload per update, sent at once, and nothing
 // for the bookkeeping around it.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,7 +68,6 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
   const { dir, writer, app, sidecar } = await kubeletVolume(t, `cm-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }));
   await sleep(QUIET_MS);
   assert.equal(app.signals().length, 0, 'nothing at start-up');
-  assert.equal(sidecar.messages('ready')[0]?.['commit_signal'], true, sidecar.transcript());
   for (let version = 1; version <= 5; version++) {
     await writer.write(configMapPayload({ 'app.conf': `v${version}` }));
     await app.waitForSignals(version);
@@ -76,35 +76,32 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
   await sleep(QUIET_MS);
   assert.equal(app.signals().length, 5, sidecar.transcript());
   const changed = sidecar.messages('change detected');
-  // An update that lands while the check of the one before is still under
-  // way (the thread signalled that one) is logged with it, as a second signal.
-  const again = sidecar.messages('signalling again: the volume changed after the commit signal thread sent');
-  assert.equal(changed.length + again.length, 5, sidecar.transcript());
+  assert.equal(changed.length, 5, sidecar.transcript());
   assert.deepEqual(changed[0]?.['modified'], [join(dir, 'app.conf')]);
   assert.ok(changed.every((line) => String(line['trigger']).startsWith('kubelet update')), 'every reload came from the ..data commit');
-  // Once the app is held (after the first reload, since here its parent is
-  // not outside the namespace), the commit signal thread sends at the commit.
-  assert.ok(sidecar.messages('reload sent').some((line) => line['by'] === 'commit signal thread'), sidecar.transcript());
 });
 
-test('with COMMIT_SIGNAL=false the event loop sends every reload, still one per update', async (t) => {
-  const { volume, app, sidecar } = await syncVolumeSidecar(t, `no-thread-app-${process.pid}`, { COMMIT_SIGNAL: 'false' });
-  assert.equal(sidecar.messages('starting')[0]?.['commit_signal'], false);
-  assert.equal(sidecar.messages('ready')[0]?.['commit_signal'], false);
-  for (let version = 1; version <= 3; version++) {
-    volume.commit({ 'app.conf': `v${version}` });
-    await app.waitForSignals(version);
-  }
+test('starts no thread beyond those of a bare node process, also after reloading', async (t) => {
+  const { volume, app, sidecar } = await syncVolumeSidecar(t, `threads-app-${process.pid}`);
+  volume.commit({ 'app.conf': 'v1' });
+  await app.waitForSignals(1);
+  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  t.after(() => bare.kill('SIGKILL'));
+  // A fresh node starts its threads during its first milliseconds.
   await sleep(QUIET_MS);
-  assert.equal(app.signals().length, 3, sidecar.transcript());
-  const sent = sidecar.messages('reload sent');
-  assert.equal(sent.length, 3);
-  assert.ok(sent.every((line) => line['by'] === undefined), 'none by the thread');
+  const sidecarThreads = threadsOf(sidecar.child.pid);
+  const bareThreads = threadsOf(bare.pid);
+  assert.ok(sidecarThreads <= bareThreads, `sidecar ${sidecarThreads} threads, bare node ${bareThreads}`);
 });
+
+function threadsOf(pid: number | undefined): number {
+  assert.ok(pid !== undefined);
+  return readdirSync(`/proc/${pid}/task`).length;
+}
 
 test('an update reverted within microseconds is either never signalled or signalled again after the revert', async (t) => {
   const { volume, app, sidecar } = await syncVolumeSidecar(t, `revert-app-${process.pid}`);
-  // The first reload makes the app a held target, so the thread takes part.
+  // The first reload makes the app a held target, reached through its handle.
   volume.commit({ 'app.conf': 'v1' });
   await app.waitForSignals(1);
   let sent = 1;
@@ -113,8 +110,8 @@ test('an update reverted within microseconds is either never signalled or signal
     const update = volume.stage({ 'app.conf': 'v2' });
     const revert = volume.stage({ 'app.conf': 'v1' });
     volume.swap(update);
-    // 0 to 0.45 ms: from before the thread can look at the update to after
-    // it signalled, and before the event loop has.
+    // 0 to 0.45 ms: from before the sidecar can look at the update to after
+    // it has signalled.
     spinFor(round * 50_000);
     const reverting = process.hrtime.bigint();
     volume.swap(revert);

@@ -5,10 +5,7 @@
 // 2. The HTTP endpoint, when enabled, before anything is logged as started:
 //    an address it cannot use is a configuration problem, reported in one
 //    line like any other, with nothing started.
-// 3. The main thread's time slice (time-slice-request.ts), then the
-//    reloader: watches, then the starting fingerprint. The reloader's commit
-//    signal thread is created after the slice is set, and a new thread
-//    inherits its creator's, so the thread that sends most reloads has it too.
+// 3. The reloader: watches, then the starting fingerprint.
 // On SIGTERM/SIGINT: stop the watches, let a delivery in flight finish (a
 // wait for the target's handler is cancelled), close the endpoint, exit 0.
 import { once } from 'node:events';
@@ -19,7 +16,6 @@ import type { HttpEndpoint } from '../sidecar/http-server';
 import type { Logger } from '../sidecar/log';
 import { nullObserver, type ReloadObserver } from '../sidecar/observer';
 import { Reloader } from '../sidecar/reloader';
-import { requestTimeSlice } from '../sidecar/time-slice-request';
 
 export interface RunOptions {
   readonly config: Config;
@@ -79,15 +75,12 @@ export async function runSidecar(options: RunOptions): Promise<number> {
     debounce_ms: config.debounceMs,
     signal_all: config.signalAll,
     handler_wait_ms: config.handlerWaitMs,
-    time_slice_us: config.timeSliceUs,
-    commit_signal: config.commitSignal,
     log_format: config.logFormat,
     log_level: config.logLevel,
     metrics_addr: endpoint?.address ?? 'off',
   });
   if (endpoint !== undefined) log.info('serving /healthz, /readyz and /metrics', { addr: endpoint.address });
 
-  requestTimeSlice(config.timeSliceUs, log);
   reloader = new Reloader({ config, log, observer });
   let code = 0;
   try {

@@ -23,24 +23,6 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-const SLICE = /^(\d+(?:\.\d+)?)(us|ms)?$/;
-// The kernel's bounds, which lib/time-slice.ts checks as MIN_TIME_SLICE_NS and
-// MAX_TIME_SLICE_NS. Repeated rather than imported: that module loads the
-// addon, and `check` and `--help` must not (cli/main.ts).
-const SLICE_MIN_US = 100;
-const SLICE_MAX_US = 100_000;
-
-/** "100us", "0.5ms", "2ms", a bare number of milliseconds, or 0 for the kernel's default; returns microseconds. */
-export function parseTimeSlice(setting: string, value: string): number {
-  const accepted = `accepted: 0 (the kernel's default), or ${SLICE_MIN_US}us to ${SLICE_MAX_US / 1000}ms, like 100us or 0.5ms (a bare number is milliseconds)`;
-  const match = SLICE.exec(value.trim());
-  if (match === null) throw new ConfigError(setting, value, accepted);
-  const us = Number(match[1]) * (match[2] === 'us' ? 1 : 1000);
-  if (us === 0) return 0;
-  if (!Number.isInteger(us) || us < SLICE_MIN_US || us > SLICE_MAX_US) throw new ConfigError(setting, value, accepted);
-  return us;
-}
-
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off', '']);
 

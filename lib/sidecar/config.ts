@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, errorCode, errorMessage, isSystemError } from '../errors';
 import { InvalidSignalError, parseSignal, type Signal } from '../signals';
 import {
-  type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress, parseTimeSlice,
+  type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress,
 } from './config-values';
 import { SETTINGS, type SettingKey, type SettingSpec } from './settings';
 
@@ -22,10 +22,6 @@ export interface Config {
   readonly debounceMs: number;
   readonly signalAll: boolean;
   readonly handlerWaitMs: number;
-  /** The main thread's time slice in microseconds; 0 leaves the kernel's default. */
-  readonly timeSliceUs: number;
-  /** Whether kubelet commits are signalled by the commit signal thread (commit-signal.ts). */
-  readonly commitSignal: boolean;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
   readonly metricsAddr: ListenAddress | undefined;
@@ -108,8 +104,6 @@ export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>):
     debounceMs: parseDuration(settingName('debounce'), withDefault('debounce'), 0, 60_000),
     signalAll: parseBoolean(settingName('signalAll'), withDefault('signalAll')),
     handlerWaitMs: parseDuration(settingName('handlerWait'), withDefault('handlerWait'), 0, 600_000),
-    timeSliceUs: parseTimeSlice(settingName('timeSlice'), withDefault('timeSlice')),
-    commitSignal: parseBoolean(settingName('commitSignal'), withDefault('commitSignal')),
     logFormat: parseChoice(settingName('logFormat'), withDefault('logFormat'), ['text', 'json'] as const),
     logLevel: parseChoice(settingName('logLevel'), withDefault('logLevel'), ['debug', 'info', 'warn', 'error'] as const),
     metricsAddr: metricsText === undefined || metricsText.trim() === '' ? undefined : parseListenAddress(settingName('metricsAddr'), metricsText),

@@ -39,20 +39,6 @@ export interface DeliveryOptions {
    * not return.
    */
   readonly held?: readonly HeldTarget[];
-  /**
-   * Targets the commit signal thread already signalled for this change
-   * (commit-signal.ts): counted as reached, logged, and not signalled again.
-   * deliverReload takes them over as it does `held`.
-   */
-  readonly sentAhead?: SentAhead;
-}
-
-/** Signals the commit signal thread sent (commit-signal.ts). */
-export interface SentAhead {
-  /** The targets it signalled. */
-  readonly sent: readonly HeldTarget[];
-  /** From the thread's wake-up to its last signal, ms. */
-  readonly latencyMs: number;
 }
 
 /** sent: every target got the signal. no_target: nothing to signal. failed: some target did not get it. */
@@ -74,7 +60,7 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
     return await deliver(options, delivered);
   } catch (error) {
     // Nothing is returned, so nothing may stay open. close() is idempotent.
-    for (const held of [...(options.held ?? []), ...(options.sentAhead?.sent ?? []), ...delivered]) held.handle.close();
+    for (const held of [...(options.held ?? []), ...delivered]) held.handle.close();
     throw error;
   }
 }
@@ -90,13 +76,6 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
     else outcome.handle.close();
   };
 
-  if (options.sentAhead !== undefined) {
-    logSentAhead(options.log, options.signal, options.sentAhead);
-    for (const held of options.sentAhead.sent) {
-      handled.add(identity(held.summary));
-      record(held);
-    }
-  }
   for (const held of options.held ?? []) {
     const status = heldStatus(held, options.processName);
     if (status === undefined) {
@@ -125,16 +104,6 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
     return { status: 'no_target', delivered: [], failures: [] };
   }
   return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
-}
-
-/** The lines for signals the commit signal thread sent: every signal sent is logged. */
-export function logSentAhead(log: Logger, signal: Signal, ahead: SentAhead): void {
-  for (const held of ahead.sent) {
-    log.info('reload sent', {
-      pid: held.summary.pid, process: held.summary.comm, signal: signal.name,
-      method: held.handle.method, latency_ms: Number(ahead.latencyMs.toFixed(3)), by: 'commit signal thread',
-    });
-  }
 }
 
 function identity(target: ProcessSummary): string {

@@ -34,11 +34,6 @@ export function createMetrics(version: string): Metrics {
     registers,
   });
   for (const result of RESULTS) reloads.labels(result).inc(0); // every series exists from the first scrape, so rate() works
-  const commitSignals = new Counter({
-    name: 'config_reloader_commit_signals_total',
-    help: 'Signals the commit signal thread sent at a kubelet commit, ahead of the event loop (each also counts in a reload).',
-    registers,
-  });
   const lastSuccess = new Gauge({
     name: 'config_reloader_last_successful_reload_timestamp_seconds',
     help: 'Unix time of the last reload delivered to every target; 0 before the first.',
@@ -97,7 +92,6 @@ export function createMetrics(version: string): Metrics {
       reloads.labels(result).inc();
       if (result === 'success') lastSuccess.set(Date.now() / 1000);
     },
-    commitSignals: (count) => commitSignals.inc(count),
     fingerprint: (digest) => {
       configInfo.reset();
       configInfo.labels(digest).set(1);

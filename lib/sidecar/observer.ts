@@ -9,13 +9,11 @@ export interface ReloadObserver {
   skippedUnchanged(): void;
   targetNotFound(): void;
   reload(result: ReloadResult): void;
-  /** Targets the commit signal thread signalled at a kubelet commit, ahead of the event loop. */
-  commitSignals(count: number): void;
   fingerprint(digest: string): void;
   ready(ready: boolean): void;
 }
 
 export const nullObserver: ReloadObserver = {
   watchEvents() {}, watches() {}, changeDetected() {}, skippedUnchanged() {}, targetNotFound() {},
-  reload() {}, commitSignals() {}, fingerprint() {}, ready() {},
+  reload() {}, fingerprint() {}, ready() {},
 };

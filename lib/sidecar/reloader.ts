@@ -10,19 +10,12 @@
 // - Checks never overlap. A trigger during a check or a delivery marks the
 //   loop dirty, and it checks again when the current one ends, so a write that
 //   races a delivery is followed by another look, never lost.
-// - On kubelet volumes the commit signal thread (commit-signal.ts) may have
-//   signalled the held targets at the commit already. A check starts by
-//   taking its report; it counts those targets as reached when the volume
-//   still shows the version the thread saw, and signals again when it does not.
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
-import { CommitSignal, firedForCurrent, type Firing, type PinnedFingerprint, pinnedFingerprint } from './commit-signal';
 import type { Config } from './config';
-import { deliverReload, type DeliveryReport, logSentAhead } from './delivery';
+import { deliverReload, type DeliveryReport } from './delivery';
 import { DirectoryWatcher, type Trigger } from './directory-watcher';
-import { diffFingerprints, fingerprint } from './fingerprint';
+import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
 import type { HeldTarget } from './held-targets';
 import { listedAtMost, type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
@@ -42,9 +35,8 @@ export class Reloader {
   readonly #abort = new AbortController();
   #inotify: Inotify | undefined;
   #watchers: DirectoryWatcher[] = [];
-  /** The content last delivered, and which version of each kubelet volume it was (commit-signal.ts). */
-  #delivered: PinnedFingerprint | undefined;
-  #commitSignal: CommitSignal | undefined;
+  /** The content last delivered (or found at start-up). */
+  #delivered: Fingerprint | undefined;
   /** Targets the last reload reached, or start-up found, handles open: tried first next time. */
   #held: readonly HeldTarget[] = [];
   #debounce: NodeJS.Timeout | undefined;
@@ -71,7 +63,7 @@ export class Reloader {
 
   /** The fingerprint the app was last reloaded with (or started with). */
   get deliveredFingerprint(): string | undefined {
-    return this.#delivered?.fingerprint.digest;
+    return this.#delivered?.digest;
   }
 
   /** Watches everything, records the starting fingerprint, and sends nothing. */
@@ -89,9 +81,8 @@ export class Reloader {
       watcher.establish();
       this.#log.info('watching', { dir: watcher.dir, kind: watcher.kind, watches: watcher.watchCount });
     }
-    this.#commitSignal = this.#config.commitSignal ? CommitSignal.start(this.#config.configDirs, this.#log) : undefined;
-    this.#delivered = this.#fingerprint();
-    const delivered = this.#delivered.fingerprint;
+    const delivered = fingerprint(this.#config.configDirs);
+    this.#delivered = delivered;
     this.#observer.fingerprint(delivered.digest);
     this.#observer.watches(router.size);
     try {
@@ -101,10 +92,9 @@ export class Reloader {
       this.#log.warn('target lookup failed', { reason: errorMessage(error) });
     }
     this.#ready = true;
-    this.#armCommitSignal();
     this.#observer.ready(true);
     this.#log.info('ready', {
-      fingerprint: delivered.digest.slice(0, 16), files: delivered.files.size, commit_signal: this.#commitSignal !== undefined,
+      fingerprint: delivered.digest.slice(0, 16), files: delivered.files.size,
     });
   }
 
@@ -115,11 +105,6 @@ export class Reloader {
     clearTimeout(this.#debounce);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#checkAfterBatch = false;
-    // What the thread sent since the last check is still logged.
-    const firing = this.#commitSignal?.disarm();
-    if (firing !== undefined) this.#logSentAhead(firing);
-    this.#commitSignal?.close();
-    this.#commitSignal = undefined;
     for (const watcher of this.#watchers) watcher.close();
     this.#inotify?.close();
     this.#abort.abort();
@@ -217,71 +202,18 @@ export class Reloader {
         this.#log.error('reload check failed', { reason: errorMessage(error) });
       }
     } while (this.#dirty && this.#ready);
-    this.#armCommitSignal();
-  }
-
-  #armCommitSignal(): void {
-    if (this.#commitSignal === undefined || !this.#ready || this.#delivered === undefined) return;
-    try {
-      this.#commitSignal.arm({
-        delivered: this.#delivered,
-        held: this.#held,
-        processName: this.#config.processName,
-        signal: this.#config.signal,
-      });
-    } catch (error) {
-      // Only slower: the event loop sends this reload itself.
-      this.#log.debug('commit signal thread not armed', { reason: errorMessage(error) });
-    }
-  }
-
-  #logSentAhead(firing: Firing): void {
-    logSentAhead(this.#log, this.#config.signal, firing);
-  }
-
-  /** The payloads matter only to the commit signal thread: plain directories have no `..data` to read. */
-  #fingerprint(): PinnedFingerprint {
-    const dirs = this.#config.configDirs;
-    return this.#commitSignal === undefined ? { fingerprint: fingerprint(dirs), payloads: undefined } : pinnedFingerprint(dirs);
   }
 
   async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
-    // First: from here on the thread cannot send, and what it sent is known.
-    const firing = this.#commitSignal?.disarm();
-    const fired = firing !== undefined && firing.sent.length > 0 ? firing : undefined;
-    if (fired !== undefined) {
-      this.#observer.commitSignals(fired.sent.length);
-      // The app was just woken on this CPU (the thread's, which the kernel
-      // picked for the writer): the bookkeeping below would only keep it waiting.
-      await sleep(AFTER_COMMIT_SIGNAL_MS);
-      if (!this.#ready) {
-        // Stopped meanwhile: nothing more is sent.
-        this.#logSentAhead(fired);
-        return;
-      }
-    }
     // `missing`, not `kind`: kind walks every watch, and this runs on every check.
     const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
-      // Every signal sent is logged; the next check, once the directory is back, sends again.
-      if (fired !== undefined) this.#logSentAhead(fired);
       this.#log.warn('not reloading while a config directory is missing', { missing });
       return;
     }
-    const before = this.#delivered?.fingerprint;
-    const pinned = this.#fingerprint();
-    const current = pinned.fingerprint;
-    // The thread's targets read the version seen now, or one in between,
-    // which only a new signal can make good.
-    const ahead = fired !== undefined && firedForCurrent(fired, pinned) ? fired : undefined;
-    if (fired !== undefined && ahead === undefined) {
-      this.#logSentAhead(fired);
-      this.#log.info('signalling again: the volume changed after the commit signal thread sent', { changed: fired.changed });
-    }
-    if (before !== undefined && current.digest === before.digest && fired === undefined) {
-      // The same content, maybe under a new payload directory: the thread's
-      // baseline moves there, as the old one is about to be deleted.
-      this.#delivered = pinned;
+    const before = this.#delivered;
+    const current = fingerprint(this.#config.configDirs);
+    if (before !== undefined && current.digest === before.digest) {
       this.#observer.skippedUnchanged();
       this.#log.info('skipped: content unchanged', { trigger: summarize(reasons), fingerprint: current.digest.slice(0, 16) });
       return;
@@ -308,7 +240,7 @@ export class Reloader {
       }
     };
     // The delivery takes the held handles over, and closes what it does not return.
-    const held = ahead === undefined ? this.#held : this.#held.filter((target) => !ahead.sent.includes(target));
+    const held = this.#held;
     this.#held = [];
     let report: DeliveryReport;
     try {
@@ -320,7 +252,6 @@ export class Reloader {
         log: precededBy(this.#log, announce),
         abort: this.#abort.signal,
         held,
-        ...(ahead === undefined ? {} : { sentAhead: ahead }),
         ...(detectedAt === undefined ? {} : { detectedAt }),
       });
     } finally {
@@ -334,14 +265,13 @@ export class Reloader {
     }
     this.#observer.reload(report.status === 'sent' ? 'success' : 'failure');
     if (report.status === 'sent') {
-      this.#delivered = pinned;
+      this.#delivered = current;
       this.#observer.fingerprint(current.digest);
     }
   }
 }
 
 const LISTED_FILES = 10;
-const AFTER_COMMIT_SIGNAL_MS = 5;
 const LISTED_REASONS = 3;
 
 interface PendingReasons {

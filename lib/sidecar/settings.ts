@@ -16,7 +16,7 @@ export interface SettingSpec {
 
 export type SettingKey =
   | 'configDirs' | 'processName' | 'signal' | 'debounce' | 'signalAll'
-  | 'handlerWait' | 'timeSlice' | 'commitSignal' | 'logFormat' | 'logLevel' | 'metricsAddr';
+  | 'handlerWait' | 'logFormat' | 'logLevel' | 'metricsAddr';
 
 export const SETTINGS: readonly SettingSpec[] = [
   {
@@ -44,15 +44,6 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: 'handlerWait', env: 'HANDLER_WAIT', flag: 'handler-wait', type: 'string', defaultValue: '30s', valueName: 'DURATION',
     meaning: "How long to wait for a target that has not installed its handler yet (the signal's default action would kill it) before giving up on that reload (0 to 10m).",
-  },
-  {
-    key: 'timeSlice', env: 'TIME_SLICE', flag: 'time-slice', type: 'string', defaultValue: '100us', valueName: 'DURATION',
-    meaning: "CPU time slice the sidecar's main thread (and the commit signal thread it starts) asks the kernel for (100us to 100ms, or 0 for the kernel's default). A short one lets it preempt a busy CPU at once when a change arrives; Linux before 6.12 ignores it.",
-  },
-  {
-    // A value, not a switch like --signal-all: it is on by default, and a switch can only turn things on.
-    key: 'commitSignal', env: 'COMMIT_SIGNAL', flag: 'commit-signal', type: 'string', defaultValue: 'true', valueName: 'BOOL',
-    meaning: 'Send the reload for a kubelet commit from a thread of its own, which wakes at once (only when every directory is a kubelet volume): true or false (also 1/0, yes/no, on/off). With false the event loop sends every reload, a few tenths of a millisecond later.',
   },
   {
     key: 'logFormat', env: 'LOG_FORMAT', flag: 'log-format', type: 'string', defaultValue: 'text', valueName: 'FORMAT',
