@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { hasCode } from '../lib/errors';
 import type { ProcessInfo } from '../lib/proc';
 import { parseCmdline, parseStat, parseStatus, PF_KTHREAD } from '../lib/proc-parse';
-import { DATA_LINK, isInternalName, isKubeletVolume } from '../lib/sidecar/kubelet-volume';
+import { DATA_LINK, isInternalName, isKubeletVolume } from '../lib/kubelet-volume';
 
 const DELETED_SUFFIX = ' (deleted)';
 

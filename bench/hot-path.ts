@@ -18,7 +18,7 @@ import {
 import { readFileShared } from '../lib/read-file-shared';
 import { deliverReload } from '../lib/sidecar/delivery';
 import type { HeldTarget } from '../lib/sidecar/held-targets';
-import { fingerprint } from '../lib/sidecar/fingerprint';
+import { fingerprint } from '../lib/fingerprint';
 import { silentLogger } from '../lib/sidecar/log';
 import { selectTargets } from '../lib/sidecar/targets';
 import { openProcess, type ProcessHandle } from '../lib/process-handle';

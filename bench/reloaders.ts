@@ -30,7 +30,7 @@ const distRoot = join(__dirname, '..');
 /**
  * The sidecar's entry point as it ships: the bundle (scripts/bundle.ts).
  * BENCH_SIDECAR points the bench at another build of it (a patched copy of
- * dist/, or dist/lib/cli/main.js for the unbundled modules), to measure a fix
+ * dist/, or dist/lib/sidecar/cli/main.js for the unbundled modules), to measure a fix
  * before making it.
  */
 export const sidecarMain = process.env.BENCH_SIDECAR ?? join(distRoot, 'bin', 'config-reloader.js');

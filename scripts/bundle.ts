@@ -1,7 +1,7 @@
 // `npm run bundle`: the `config-reloader` command as one file,
 // dist/bin/config-reloader.js, which the package's bin and the image run.
 //
-// Why one file: started from dist/lib/cli/main.js, Node's CommonJS loader
+// Why one file: started from dist/lib/sidecar/cli/main.js, Node's CommonJS loader
 // resolves some 30 modules at start-up, a few hundred path.resolve/dirname
 // calls, enough for V8 to optimise path internals with TurboFan; the
 // optimising compiler's code pages then stay resident for the life of the
@@ -30,10 +30,10 @@ import { join, relative, sep } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 const LIB = join(ROOT, 'dist', 'lib');
 export const BUNDLE = join(ROOT, 'dist', 'bin', 'config-reloader.js');
-const ENTRY = join(LIB, 'cli', 'main.js');
+const ENTRY = join(LIB, 'sidecar', 'cli', 'main.js');
 
 /** dist/lib modules that locate files relative to themselves. */
-const KEEP_APART = ['native.js', join('cli', 'version.js')].map((path) => join(LIB, path));
+const KEEP_APART = ['native.js', join('sidecar', 'cli', 'version.js')].map((path) => join(LIB, path));
 /** Packages required at run time from node_modules rather than bundled. */
 const EXTERNAL_PACKAGES = ['prom-client'];
 

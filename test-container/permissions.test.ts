@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CheckReport } from '../lib/cli/check-report';
+import type { CheckReport } from '../lib/sidecar/cli/check-report';
 import { startNginx, type NginxContainer } from './nginx-container';
 import { Deferred, IMAGES, podman } from './podman';
 

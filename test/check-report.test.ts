@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { inspectTargets, type Identity } from '../lib/cli/check-report';
+import { inspectTargets, type Identity } from '../lib/sidecar/cli/check-report';
 import type { ProcessInfo } from '../lib/proc';
 import type { Config } from '../lib/sidecar/config';
 import { parseSignal } from '../lib/signals';

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import type { CheckReport } from '../lib/cli/check-report';
-import { KubeletVolumeWriter } from '../lib/demo/kubelet-volume-writer';
-import { fingerprint } from '../lib/sidecar/fingerprint';
+import type { CheckReport } from '../lib/sidecar/cli/check-report';
+import { KubeletVolumeWriter } from '../demo/kubelet-volume-writer';
+import { fingerprint } from '../lib/fingerprint';
 import { describeResult, runCommand, spawnTracked } from './helpers/child-process';
 import { NamedApp } from './helpers/named-app';
 import { CLI, SidecarProcess } from './helpers/sidecar-process';

@@ -7,11 +7,11 @@ import { test } from 'node:test';
 
 import { describeResult, runCommand } from './helpers/child-process';
 
-const DEMO = join(__dirname, '..', 'lib', 'demo', 'main.js');
+const DEMO = join(__dirname, '..', 'demo', 'main.js');
 
 test('npm run demo builds, then runs the demo entry point', () => {
   const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  assert.match(manifest.scripts['demo'] ?? '', /^bash scripts\/setup\.sh && node dist\/lib\/demo\/main\.js$/);
+  assert.match(manifest.scripts['demo'] ?? '', /^bash scripts\/setup\.sh && node dist\/demo\/main\.js$/);
 });
 
 test('the demo shows one reload per real change, and none for the resync or the chmod walk', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { diffFingerprints, fingerprint } from '../lib/sidecar/fingerprint';
+import { diffFingerprints, fingerprint } from '../lib/fingerprint';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'fingerprint-'));

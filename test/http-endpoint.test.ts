@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { KubeletVolumeWriter } from '../lib/demo/kubelet-volume-writer';
-import { fingerprint } from '../lib/sidecar/fingerprint';
+import { KubeletVolumeWriter } from '../demo/kubelet-volume-writer';
+import { fingerprint } from '../lib/fingerprint';
 import { startHttpEndpoint } from '../lib/sidecar/http-server';
 import { describeResult, runCommand } from './helpers/child-process';
 import { NamedApp } from './helpers/named-app';

@@ -19,11 +19,11 @@ test('npm pack ships the library, the CLI and the addon sources, and no demo, te
   const paths = report.files.map((file) => file.path);
   for (const required of [
     'package.json', 'README.md', 'binding.gyp', 'native/addon.cc', 'native/inotify_handle.cc', 'native/signals.cc',
-    'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/native.js', 'dist/lib/process-handle.js', 'dist/lib/cli/version.js',
+    'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/native.js', 'dist/lib/process-handle.js', 'dist/lib/sidecar/cli/version.js',
     'dist/bin/config-reloader.js',
   ]) {
     assert.ok(paths.includes(required), `${required} is missing from the tarball`);
   }
-  const stray = paths.filter((path) => /^(dist\/)?(test|bench|scripts|examples)\/|^dist\/lib\/demo\//.test(path));
+  const stray = paths.filter((path) => /^(dist\/)?(test|bench|scripts|examples)\/|^dist\/demo\//.test(path));
   assert.deepEqual(stray, []);
 });

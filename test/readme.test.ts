@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { settingsMarkdownTable } from '../lib/cli/help';
+import { settingsMarkdownTable } from '../lib/sidecar/cli/help';
 import { SETTINGS } from '../lib/sidecar/settings';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');

@@ -14,13 +14,13 @@ import { errorMessage } from '../errors';
 import { Inotify, type InotifyEvent } from '../inotify';
 import type { Config } from './config';
 import { deliverReload, type DeliveryReport } from './delivery';
-import { DirectoryWatcher, type Trigger } from './directory-watcher';
-import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
+import { DirectoryWatcher, type Trigger } from '../directory-watcher';
+import { diffFingerprints, type Fingerprint, fingerprint } from '../fingerprint';
 import type { HeldTarget } from './held-targets';
 import { listedAtMost, type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
 import { lookUpTargets } from './startup-lookup';
-import { WatchRouter } from './watch-router';
+import { WatchRouter } from '../watch-router';
 
 export interface ReloaderOptions {
   readonly config: Config;

@@ -18,7 +18,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeletVolumeWriter } from './kubelet-volume-writer';
 import { PrefixedChild } from './prefixed-child';
 
-const CLI = join(__dirname, '..', 'cli', 'main.js');
+/** The command as it ships (scripts/bundle.ts), which `npm run demo` builds first. */
+const CLI = join(__dirname, '..', 'bin', 'config-reloader.js');
 const SAMPLE_APP = join(__dirname, 'sample-app.js');
 /** Long enough for a stray reload to show up; nothing is expected to happen in it. */
 const SETTLE_MS = 600;

@@ -18,13 +18,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
-import { hasCode } from '../errors';
-import type { InotifyEvent } from '../inotify';
+import { hasCode } from './errors';
+import type { InotifyEvent } from './inotify';
 import {
   IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_ONLYDIR,
-} from '../inotify-flags';
+} from './inotify-flags';
 import { isCommit, isInternalName, isKubeletVolume } from './kubelet-volume';
-import type { Logger } from './log';
+import type { Logger } from './sidecar/log';
 import type { WatchOwner, WatchRouter } from './watch-router';
 
 const KUBELET_MASK = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, type Dirent, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { errorCode } from '../errors';
+import { errorCode } from './errors';
 import { DATA_LINK, isInternalName, isKubeletVolume } from './kubelet-volume';
 
 export interface Fingerprint {

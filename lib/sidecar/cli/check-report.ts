@@ -3,13 +3,13 @@
 // signal would arrive and be caught. The target analysis is pure, over a
 // snapshot of /proc and this process's identity, so each rule is tested with
 // tables as well as with real processes.
-import { catchesSignal, ignoresSignal, type ProcessInfo } from '../proc';
-import type { Config } from '../sidecar/config';
-import { ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage } from '../sidecar/diagnosis';
-import { fingerprint } from '../sidecar/fingerprint';
-import { isKubeletVolume } from '../sidecar/kubelet-volume';
-import { processNames, selectTargets } from '../sidecar/targets';
-import { defaultActionTerminates } from '../signals';
+import { catchesSignal, ignoresSignal, type ProcessInfo } from '../../proc';
+import type { Config } from '../config';
+import { ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage } from '../diagnosis';
+import { fingerprint } from '../../fingerprint';
+import { isKubeletVolume } from '../../kubelet-volume';
+import { processNames, selectTargets } from '../targets';
+import { defaultActionTerminates } from '../../signals';
 
 export interface DirectoryReport {
   readonly dir: string;

@@ -16,7 +16,7 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { InotifyEvent } from '../inotify';
+import type { InotifyEvent } from './inotify';
 
 export const DATA_LINK = '..data';
 

@@ -4,8 +4,8 @@
 // the kernel then returns one wd for both. IN_MASK_ADD keeps one owner from
 // narrowing the other's mask, and a wd is removed from the kernel only when
 // its last owner lets go.
-import type { Inotify, InotifyEvent, Watch } from '../inotify';
-import { IN_MASK_ADD } from '../inotify-flags';
+import type { Inotify, InotifyEvent, Watch } from './inotify';
+import { IN_MASK_ADD } from './inotify-flags';
 
 export interface WatchOwner {
   handle(event: InotifyEvent): void;

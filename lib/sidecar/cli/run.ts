@@ -10,12 +10,12 @@
 // wait for the target's handler is cancelled), close the endpoint, exit 0.
 import { once } from 'node:events';
 
-import { errorMessage } from '../errors';
-import type { Config } from '../sidecar/config';
-import type { HttpEndpoint } from '../sidecar/http-server';
-import type { Logger } from '../sidecar/log';
-import { nullObserver, type ReloadObserver } from '../sidecar/observer';
-import { Reloader } from '../sidecar/reloader';
+import { errorMessage } from '../../errors';
+import type { Config } from '../config';
+import type { HttpEndpoint } from '../http-server';
+import type { Logger } from '../log';
+import { nullObserver, type ReloadObserver } from '../observer';
+import { Reloader } from '../reloader';
 
 export interface RunOptions {
   readonly config: Config;
@@ -50,8 +50,8 @@ export async function runSidecar(options: RunOptions): Promise<number> {
   if (config.metricsAddr !== undefined) {
     // Loaded only here, so that without METRICS_ADDR prom-client never is
     // (require rather than import(): see main.ts).
-    const { createMetrics } = require('../sidecar/metrics') as typeof import('../sidecar/metrics');
-    const { startHttpEndpoint, ListenError } = require('../sidecar/http-server') as typeof import('../sidecar/http-server');
+    const { createMetrics } = require('../metrics') as typeof import('../metrics');
+    const { startHttpEndpoint, ListenError } = require('../http-server') as typeof import('../http-server');
     const metrics = createMetrics(version);
     observer = metrics.observer;
     try {
