@@ -1,21 +1,20 @@
 // Watches one configured directory and turns kernel events into triggers.
 //
-// Each watched directory is one of:
-// - kubelet: a volume root with a `..data` symlink. Only the commit (the
+// The directory is one of:
+// - a kubelet volume: a root with a `..data` symlink. Only the commit (the
 //   rename over `..data`) is a change, reported at once. Nothing below the
 //   root is watched: the payload lives in `..<timestamp>` directories that are
 //   written before the commit and never modified after it.
-// - plain: every other directory, watched recursively (new subdirectories are
-//   watched as they appear). Writes, creations, deletions and moves are
-//   changes, reported through the trailing debounce so that a burst, or an
-//   editor's write-to-temp-then-rename save, becomes one reload.
-// - ancestor: the nearest existing parent of a configured directory that has
-//   disappeared, watched only to notice when it comes back.
+// - a plain directory: watched recursively (watch-tree.ts). Writes, creations,
+//   deletions and moves are changes, reported through the trailing debounce
+//   so that a burst, or an editor's write-to-temp-then-rename save, is one.
+// - missing: only the nearest existing parent is watched, to notice when the
+//   directory comes back.
 //
 // IN_ATTRIB is never asked for: chmod, chown, fsGroup walks and touch change
 // no content. Whether a trigger really changed anything is decided later, by
 // the content fingerprint.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
 import { hasCode } from './errors';
@@ -24,19 +23,12 @@ import {
   IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_ONLYDIR,
 } from './inotify-flags';
 import { isCommit, isInternalName, isKubeletVolume } from './kubelet-volume';
-import type { Logger } from './sidecar/log';
 import type { WatchOwner, WatchRouter } from './watch-router';
+import { type WatchProblem, WatchTree } from './watch-tree';
 
 const KUBELET_MASK = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
-const PLAIN_MASK = IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+const PLAIN_MASK = IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
 const ANCESTOR_MASK = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
-
-type NodeKind = 'kubelet' | 'plain' | 'ancestor';
-
-interface WatchedNode {
-  readonly kind: NodeKind;
-  readonly path: string;
-}
 
 export interface Trigger {
   readonly dir: string;
@@ -48,215 +40,187 @@ export interface Trigger {
 
 export type DirectoryKind = 'kubelet volume' | 'plain directory' | 'missing';
 
-export class DirectoryWatcher implements WatchOwner {
-  readonly #nodes = new Map<number, WatchedNode>();
-  #missing = false;
+export interface DirectoryHooks {
+  trigger(trigger: Trigger): void;
+  /** The directory was deleted, moved away or unmounted; its return is awaited. */
+  lost(dir: string, why: string): void;
+  /** It is back, and watched again. */
+  back(dir: string, kind: DirectoryKind): void;
+  /** A directory inside it could not be watched. */
+  problem(problem: WatchProblem): void;
+}
+
+export class DirectoryWatcher {
+  #kind: DirectoryKind = 'missing';
+  /** The volume root's watch (kubelet) or the watch on the nearest existing ancestor (missing). */
+  #single: { readonly wd: number; readonly path: string; readonly owner: WatchOwner } | undefined;
+  #tree: WatchTree | undefined;
 
   constructor(
     readonly dir: string,
     private readonly router: WatchRouter,
-    private readonly log: Logger,
-    private readonly onTrigger: (trigger: Trigger) => void,
+    private readonly hooks: DirectoryHooks,
   ) {}
 
   get kind(): DirectoryKind {
-    if (this.#missing) return 'missing';
-    return [...this.#nodes.values()].some((node) => node.kind === 'kubelet' && node.path === this.dir)
-      ? 'kubelet volume'
-      : 'plain directory';
+    return this.#kind;
   }
 
   /** True while the directory is gone and only its nearest ancestor is watched. */
   get missing(): boolean {
-    return this.#missing;
+    return this.#kind === 'missing';
   }
 
-  /** Watches currently held (ancestor watches included). */
+  /** Watches held (the ancestor's included). */
   get watchCount(): number {
-    return this.#nodes.size;
+    return (this.#tree?.size ?? 0) + (this.#single === undefined ? 0 : 1);
   }
 
-  /** Watches the directory (the whole tree when plain). Throws on inotify limits. */
+  /** Directories inside that could not be watched. */
+  get problems(): readonly WatchProblem[] {
+    return this.#tree?.problems ?? [];
+  }
+
+  /**
+   * Watches the directory (the whole tree when plain), or its nearest
+   * ancestor when it does not exist. Throws when the directory itself cannot
+   * be watched (EACCES, ENOSPC at the watch limit).
+   */
   establish(): void {
-    if (!existsSync(this.dir)) {
-      this.#lose('it does not exist');
+    if (!isDirectory(this.dir)) {
+      this.#waitForReturn(false);
       return;
     }
-    this.#missing = false;
-    this.#watchTree(this.dir);
+    this.#watchDirectory();
   }
 
   /** After a queue overflow: pick up directories whose creation events were lost. */
   rescan(): void {
-    if (this.#missing) {
-      this.#waitForReturn();
-      return;
-    }
-    this.#watchTree(this.dir);
+    if (this.#kind === 'missing') this.#waitForReturn(true);
+    else if (this.#tree !== undefined) this.#tree.rescan();
+  }
+
+  /** Ends a batch of events (watch-tree.ts: a directory moved out of the tree). */
+  endBatch(): void {
+    this.#tree?.endBatch();
   }
 
   close(): void {
-    for (const wd of [...this.#nodes.keys()]) this.router.release(wd, this);
-    this.#nodes.clear();
+    this.#tree?.close();
+    this.#tree = undefined;
+    if (this.#single !== undefined) this.router.release(this.#single.wd, this.#single.owner);
+    this.#single = undefined;
   }
 
-  handle(event: InotifyEvent): void {
-    const node = this.#nodes.get(event.wd);
-    if (node === undefined) return;
-    if (event.kind === 'ignored') {
-      this.#nodes.delete(event.wd);
-      if (node.path === this.dir && node.kind !== 'ancestor') this.#lose('its watch was removed (deleted or unmounted)');
-      else if (node.kind === 'ancestor' && this.#missing) this.#waitForReturn();
+  #watchDirectory(): void {
+    this.close();
+    if (isKubeletVolume(this.dir)) {
+      const owner: WatchOwner = { handle: (event) => this.#onVolumeEvent(event) };
+      this.#single = { wd: this.router.add(this.dir, KUBELET_MASK, owner).wd, path: this.dir, owner };
+      this.#kind = 'kubelet volume';
       return;
     }
-    switch (node.kind) {
-      case 'ancestor':
-        this.#onAncestorEvent(event);
-        return;
-      case 'kubelet':
-        this.#onKubeletEvent(node, event);
-        return;
-      case 'plain':
-        this.#onPlainEvent(node, event);
-        return;
+    const tree = new WatchTree(this.dir, this.router, PLAIN_MASK, {
+      onEvent: (event, path) => this.#onPlainEvent(event, path),
+      onProblem: (problem) => this.hooks.problem(problem),
+      onRootLost: (why) => this.#lose(why),
+      skip: isInternalName,
+    });
+    this.#tree = tree;
+    this.#kind = 'plain directory';
+    tree.establish();
+  }
+
+  #onVolumeEvent(event: InotifyEvent): void {
+    if (event.kind === 'ignored') {
+      this.#single = undefined;
+      this.#lose('its watch was removed (deleted or unmounted)');
+      return;
     }
-  }
-
-  /**
-   * True for an event on the watched directory itself; the configured one
-   * being deleted or moved away is lost. A subdirectory's removal is
-   * reported by its parent's event.
-   */
-  #handledSelfEvent(node: WatchedNode, event: InotifyEvent): boolean {
-    if (event.kind !== 'delete_self' && event.kind !== 'move_self') return false;
-    if (node.path === this.dir) this.#lose(event.kind === 'delete_self' ? 'it was deleted' : 'it was moved away');
-    return true;
-  }
-
-  #onKubeletEvent(node: WatchedNode, event: InotifyEvent): void {
-    if (this.#handledSelfEvent(node, event) || event.name === undefined) return;
+    if (event.kind === 'delete_self' || event.kind === 'move_self') {
+      this.#lose(event.kind === 'delete_self' ? 'it was deleted' : 'it was moved away');
+      return;
+    }
+    if (event.name === undefined) return;
     if (isCommit(event)) {
-      this.#trigger(`kubelet update of ${node.path}`, true);
-    } else if (isInternalName(event.name)) {
-      this.log.debug('kubelet bookkeeping ignored', { event: event.kind, name: event.name, dir: node.path });
-    } else {
+      this.#trigger(`kubelet update of ${this.dir}`, true);
+    } else if (!isInternalName(event.name)) {
       // User-visible links are created and removed around the commit; the
       // fingerprint decides whether they change anything.
-      this.#trigger(`${event.kind} ${this.#display(event.path)}`, false);
+      this.#trigger(`${event.kind} ${join(this.dir, event.name)}`, false);
     }
   }
 
-  #onPlainEvent(node: WatchedNode, event: InotifyEvent): void {
-    if (this.#handledSelfEvent(node, event) || event.name === undefined || event.path === undefined) return;
+  #onPlainEvent(event: InotifyEvent, path: string): void {
+    if (event.name === undefined) return;
     if (isCommit(event)) {
-      // A plain directory just became a kubelet volume (the first sync).
-      this.#releaseBelow(node.path, true);
-      this.#watchTree(node.path);
-      this.#trigger(`kubelet update of ${node.path}`, true);
+      // At the root: a plain directory just became a kubelet volume (its
+      // first sync). Below it: a volume mounted inside the tree committed.
+      const volume = dirname(path);
+      if (volume === this.dir) this.#watchDirectory();
+      this.#trigger(`kubelet update of ${volume}`, true);
       return;
     }
     if (isInternalName(event.name)) return;
-    if (event.isDir) {
-      if (event.kind === 'create' || event.kind === 'moved_to') this.#watchTree(event.path);
-      // A moved directory's watches follow the inode to a path we no longer know.
-      if (event.kind === 'moved_from' || event.kind === 'delete') this.#releaseBelow(event.path, false);
-    }
-    this.#trigger(`${event.kind} ${this.#display(event.path)}`, false);
-  }
-
-  #onAncestorEvent(event: InotifyEvent): void {
-    if (event.kind === 'delete_self' || event.kind === 'move_self' || event.name !== undefined) {
-      this.#waitForReturn();
-    }
+    this.#trigger(`${event.kind} ${path}`, false);
   }
 
   #trigger(reason: string, immediate: boolean): void {
-    this.onTrigger({ dir: this.dir, reason, immediate });
-  }
-
-  // The absolute path, as the change lines list files: a burst brings one
-  // trigger per event, and path.relative() for each cost ~1 us apiece.
-  #display(path: string | undefined): string {
-    return path ?? this.dir;
-  }
-
-  /** Watches `path` and, unless it is a kubelet volume, every directory below it. */
-  #watchTree(path: string): void {
-    const kubelet = isKubeletVolume(path);
-    try {
-      const watch = this.router.add(path, kubelet ? KUBELET_MASK : PLAIN_MASK, this);
-      this.#nodes.set(watch.wd, { kind: kubelet ? 'kubelet' : 'plain', path });
-    } catch (error) {
-      // Gone (or replaced by a file) between the event and the watch: its parent's event covers it.
-      if (path !== this.dir && hasCode(error, 'ENOENT', 'ENOTDIR')) return;
-      throw error;
-    }
-    if (kubelet) return;
-    // Listed after the watch is in place, so nothing created in between is missed.
-    let entries;
-    try {
-      entries = readdirSync(path, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.isDirectory() && !isInternalName(entry.name)) this.#watchTree(join(path, entry.name));
-    }
-  }
-
-  #releaseBelow(path: string, includeSelf: boolean): void {
-    const prefix = path.endsWith(sep) ? path : path + sep;
-    for (const [wd, node] of this.#nodes) {
-      if (node.kind === 'ancestor') continue;
-      if ((includeSelf && node.path === path) || node.path.startsWith(prefix)) {
-        this.#nodes.delete(wd);
-        this.router.release(wd, this);
-      }
-    }
+    this.hooks.trigger({ dir: this.dir, reason, immediate });
   }
 
   #lose(why: string): void {
-    const wasMissing = this.#missing;
+    const wasMissing = this.#kind === 'missing';
     this.close();
-    this.#missing = true;
-    if (!wasMissing) {
-      this.log.warn('config directory lost; keeping on and waiting for it to come back', { dir: this.dir, reason: why });
-    }
-    this.#waitForReturn();
+    this.#kind = 'missing';
+    if (!wasMissing) this.hooks.lost(this.dir, why);
+    this.#waitForReturn(true);
   }
 
   /**
-   * Watches the nearest existing ancestor for the next path component. Checks
-   * again after adding the watch, because the directory may have come back in
-   * between.
+   * Watches the nearest existing ancestor for the next path component. Looks
+   * again after adding the watch, because the directory may have come back
+   * in between.
    */
-  #waitForReturn(): void {
+  #waitForReturn(announce: boolean): void {
     for (;;) {
       if (isDirectory(this.dir)) {
-        this.close();
-        this.#missing = false;
-        this.#watchTree(this.dir);
-        this.log.info('config directory is back; watching again', { dir: this.dir, kind: this.kind });
-        this.#trigger(`${this.dir} came back`, true);
+        try {
+          this.#watchDirectory();
+        } catch (error) {
+          // There, but not watchable (EACCES, the watch limit): said once, and looked at again on a rescan.
+          this.close();
+          this.#kind = 'missing';
+          this.hooks.problem({ path: this.dir, error: error instanceof Error ? error : new Error(String(error)) });
+          return;
+        }
+        if (announce) {
+          this.hooks.back(this.dir, this.#kind);
+          this.#trigger(`${this.dir} came back`, true);
+        }
         return;
       }
       let ancestor = dirname(this.dir);
       while (!isDirectory(ancestor) && ancestor !== dirname(ancestor)) ancestor = dirname(ancestor);
-      const current = [...this.#nodes.entries()].find(([, node]) => node.kind === 'ancestor');
-      if (current !== undefined && current[1].path === ancestor) return;
+      if (this.#kind === 'missing' && this.#single?.path === ancestor) return;
       this.close();
+      this.#kind = 'missing';
+      const owner: WatchOwner = { handle: (event) => this.#onAncestorEvent(event) };
       try {
-        const watch = this.router.add(ancestor, ANCESTOR_MASK, this);
-        this.#nodes.set(watch.wd, { kind: 'ancestor', path: ancestor });
+        this.#single = { wd: this.router.add(ancestor, ANCESTOR_MASK, owner).wd, path: ancestor, owner };
       } catch (error) {
         if (hasCode(error, 'ENOENT', 'ENOTDIR')) continue; // the ancestor vanished too: look again
         throw error;
       }
-      // Loop once more: the directory may have appeared before the watch was in place.
-      if (!isDirectory(this.dir)) {
-        const next = nextComponent(ancestor, this.dir);
-        if (next === undefined || !isDirectory(join(ancestor, next))) return;
-      }
+      const next = nextComponent(ancestor, this.dir);
+      if (next === undefined || !isDirectory(join(ancestor, next))) return;
+    }
+  }
+
+  #onAncestorEvent(event: InotifyEvent): void {
+    if (event.kind === 'ignored') this.#single = undefined;
+    if (event.kind === 'ignored' || event.kind === 'delete_self' || event.kind === 'move_self' || event.name !== undefined) {
+      this.#waitForReturn(true);
     }
   }
 }

@@ -30,11 +30,6 @@ export function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** What a caught value says, for a log field or a one-line failure: anything may be thrown, not only an Error. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Reads a sysctl under /proc/sys, or `unknown` when it cannot be read. */
 export function readSysctl(name: string): string {
   try {
@@ -44,16 +39,10 @@ export function readSysctl(name: string): string {
   }
 }
 
-/** A configuration value that cannot be accepted. The message names the setting, the value and what is accepted. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly setting: string,
-    readonly value: string | undefined,
-    readonly accepted: string,
-  ) {
-    super(
-      `${setting}: ${value === undefined ? 'not set' : `invalid value ${JSON.stringify(value)}`}; ${accepted}`,
-    );
-  }
+/** The error an aborted operation rejects with, as Node's own APIs make it (name AbortError, code ABORT_ERR). */
+export function abortError(signal: AbortSignal | undefined): Error {
+  const error = new Error('The operation was aborted', { cause: signal?.reason });
+  error.name = 'AbortError';
+  (error as NodeJS.ErrnoException).code = 'ABORT_ERR';
+  return error;
 }

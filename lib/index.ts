@@ -1,8 +1,18 @@
-// The public API of the library. The sidecar is built on exactly these parts.
+// The public API of the library. The sidecar (lib/sidecar/) is built on
+// exactly these parts, and imports nothing else of lib/.
 export * from './inotify-flags';
 export { Inotify } from './inotify';
 export type { InotifyEvent, InotifyOptions, EventsOptions, Watch } from './inotify';
-export { ConfigError, hasCode, isSystemError } from './errors';
+export { RECURSIVE_DEFAULT_MASK, RecursiveWatcher } from './recursive-watcher';
+export type { RecursiveEvent, RecursiveWatcherOptions } from './recursive-watcher';
+export type { WatchProblem } from './watch-tree';
+export { ConfigWatcher } from './config-watcher';
+export type { CheckReasons, ConfigChange, ConfigWatcherOptions, DirectoryState, UnchangedCheck } from './config-watcher';
+export type { DirectoryKind, Trigger } from './directory-watcher';
+export { diffFingerprints, fingerprint } from './fingerprint';
+export type { FileChanges, Fingerprint } from './fingerprint';
+export { DATA_LINK, isKubeletVolume } from './kubelet-volume';
+export { errorCode, hasCode, isSystemError } from './errors';
 export type { SystemError } from './errors';
 export {
   defaultAction,
@@ -18,6 +28,7 @@ export { maskHas, parseCmdline, parseStat, parseStatus, PF_KTHREAD, ProcFormatEr
 export type { ProcSignalMasks, ProcStat, ProcStatus } from './proc-parse';
 export {
   catchesSignal,
+  combineStatus,
   ignoresSignal,
   listProcessSummaries,
   listProcesses,

@@ -1,5 +1,5 @@
-// The one seam that loads the compiled addon. Nothing else requires the
-// binary; everything else imports the typed interface from here.
+// The one seam that loads the compiled addon, on first use. Nothing else
+// requires the binary; everything else imports the typed interface from here.
 import { join } from 'node:path';
 import load = require('node-gyp-build');
 
@@ -51,7 +51,19 @@ export interface NativeBinding {
 // dist/lib/native.js -> the package root, where build/ and prebuilds/ live.
 const packageRoot = join(__dirname, '..', '..');
 
-/** The addon file in use: build/Release/*.node, or one under prebuilds/. */
-export const nativeAddonPath: string = load.path(packageRoot);
+let binding: NativeBinding | undefined;
 
-export const native = load(packageRoot) as NativeBinding;
+/** Loads the addon on first use: a program that never watches or signals (the CLI's `check`, say) never maps it. */
+function loadBinding(): NativeBinding {
+  binding ??= load(packageRoot) as NativeBinding;
+  return binding;
+}
+
+/** The addon file in use: build/Release/*.node, or one under prebuilds/. */
+export function nativeAddonPath(): string {
+  return load.path(packageRoot);
+}
+
+export const native: NativeBinding = new Proxy({} as NativeBinding, {
+  get: (_target, key) => Reflect.get(loadBinding(), key),
+});

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { SETTINGS } from '../lib/sidecar/settings';
+import { SETTINGS } from '../lib/sidecar/config';
 import { describeResult, runCommand } from './helpers/child-process';
 import { CLI } from './helpers/sidecar-process';
 

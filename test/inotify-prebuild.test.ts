@@ -80,7 +80,7 @@ test('the package without build/ loads the prebuild under PREBUILDS_ONLY=1 and w
   const watched = tempDir(t);
   const script = `
     const fs = require('fs');
-    const { nativeAddonPath } = require('./dist/lib/native');
+    const nativeAddonPath = require('./dist/lib/native').nativeAddonPath();
     const { Inotify } = require('./dist/lib/inotify');
     const inotify = new Inotify();
     inotify.watch(process.env.WATCHED, 0x100);
@@ -112,7 +112,7 @@ test('PREBUILDS_ONLY=1 without prebuilds fails to load instead of falling back t
   cpSync(join(ROOT, 'dist', 'lib'), join(pkg, 'dist', 'lib'), { recursive: true });
   cpSync(join(ROOT, 'build', 'Release', 'config_reloader_native.node'), join(pkg, 'build', 'Release', 'config_reloader_native.node'));
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
-  writeFileSync(join(pkg, 'load.js'), "require('./dist/lib/native');\n");
+  writeFileSync(join(pkg, 'load.js'), "new (require('./dist/lib/inotify').Inotify)();\n");
   const result = await runCommand(process.execPath, ['load.js'], { cwd: pkg, env: { ...process.env, PREBUILDS_ONLY: '1' } });
   assert.notEqual(result.code, 0, 'a build/ must not satisfy PREBUILDS_ONLY');
   assert.match(result.stderr, /No native build was found/);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { settingsMarkdownTable } from '../lib/sidecar/cli/help';
-import { SETTINGS } from '../lib/sidecar/settings';
+import { SETTINGS } from '../lib/sidecar/config';
 
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 

@@ -1,16 +1,144 @@
-// Turns environment variables and command-line flags into a validated Config.
-// Flags win over environment variables. Parsing is pure; checking that the
-// directories exist is the one piece of I/O, kept in its own function.
+// The sidecar's configuration, in one place: every setting (its environment
+// variable, flag, default and meaning; --help and the README are made from
+// this table), the pure parsers of their values, and the validated Config
+// built from the environment and the command line. Flags win over
+// environment variables. Every bad value is a ConfigError naming the
+// setting, the value and what is accepted; checking that the directories
+// exist is the one piece of I/O, kept in its own function.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ConfigError, errorCode, errorMessage, isSystemError } from '../errors';
-import { InvalidSignalError, parseSignal, type Signal } from '../signals';
-import {
-  type ListenAddress, parseBoolean, parseChoice, parseDuration, parseList, parseListenAddress,
-} from './config-values';
-import { SETTINGS, type SettingKey, type SettingSpec } from './settings';
+import { errorCode, InvalidSignalError, isSystemError, parseSignal, type Signal } from '..';
+import { ConfigError, errorMessage } from './errors';
+
+// --- The settings ---
+
+export interface SettingSpec {
+  readonly key: SettingKey;
+  readonly env: string;
+  readonly flag: string;
+  readonly type: 'string' | 'boolean';
+  /** What the flag's value looks like in --help, e.g. DURATION. */
+  readonly valueName?: string;
+  /** Flags that may be given more than once (values are concatenated). */
+  readonly multiple?: boolean;
+  readonly defaultValue: string | undefined;
+  readonly meaning: string;
+}
+
+export type SettingKey =
+  | 'configDirs' | 'processName' | 'signal' | 'debounce' | 'signalAll'
+  | 'handlerWait' | 'logFormat' | 'logLevel' | 'metricsAddr';
+
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    key: 'configDirs', env: 'CONFIG_DIR', flag: 'config-dir', type: 'string', multiple: true, valueName: 'DIR[,DIR...]',
+    defaultValue: undefined,
+    meaning: 'Directories to watch. Comma-separated; the flag may be repeated. Kubelet volumes (ConfigMap, Secret, projected) and plain directories alike.',
+  },
+  {
+    key: 'processName', env: 'PROCESS_NAME', flag: 'process-name', type: 'string', valueName: 'NAME',
+    defaultValue: undefined,
+    meaning: 'Name of the process to signal: its comm, the basename of its executable, or the basename of argv[0]. Long names work.',
+  },
+  {
+    key: 'signal', env: 'RELOAD_SIGNAL', flag: 'signal', type: 'string', defaultValue: 'SIGHUP', valueName: 'SIGNAL',
+    meaning: 'Signal to send: a name (SIGHUP, HUP, usr1), a number, or SIGRTMIN+N; one the app can catch (not SIGKILL or SIGSTOP).',
+  },
+  {
+    key: 'debounce', env: 'DEBOUNCE', flag: 'debounce', type: 'string', defaultValue: '250ms', valueName: 'DURATION',
+    meaning: 'Quiet time after the last event in a plain directory before reloading (0 to 60s). Kubelet volumes reload at once, without it.',
+  },
+  {
+    key: 'signalAll', env: 'SIGNAL_ALL', flag: 'signal-all', type: 'boolean', defaultValue: 'false',
+    meaning: 'Signal every matching process, workers included, instead of only the topmost (a match whose parent does not match). The variable takes true or false (also 1/0, yes/no, on/off); the flag alone turns it on.',
+  },
+  {
+    key: 'handlerWait', env: 'HANDLER_WAIT', flag: 'handler-wait', type: 'string', defaultValue: '30s', valueName: 'DURATION',
+    meaning: "How long to wait for a target that has not installed its handler yet (the signal's default action would kill it) before giving up on that reload (0 to 10m).",
+  },
+  {
+    key: 'logFormat', env: 'LOG_FORMAT', flag: 'log-format', type: 'string', defaultValue: 'text', valueName: 'FORMAT',
+    meaning: 'Log format: text or json. `check` prints its report in the same format.',
+  },
+  {
+    key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', type: 'string', defaultValue: 'info', valueName: 'LEVEL',
+    meaning: 'Least severe level logged: debug, info, warn or error.',
+  },
+  {
+    key: 'metricsAddr', env: 'METRICS_ADDR', flag: 'metrics-addr', type: 'string', defaultValue: undefined, valueName: '[HOST]:PORT',
+    meaning: 'Listen address of the HTTP endpoint (/healthz, /readyz, /metrics), like :9533 or 127.0.0.1:9533. Off when unset or empty.',
+  },
+];
+
+// --- Parsing values ---
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
+
+/** "250ms", "2s", "1.5s", "1m", or a bare number of milliseconds. */
+export function parseDuration(setting: string, value: string, min: number, max: number): number {
+  const match = DURATION.exec(value.trim());
+  const accepted = `accepted: a duration from ${formatDuration(min)} to ${formatDuration(max)}, like 250ms, 2s or 1m (a bare number is milliseconds)`;
+  if (match === null) throw new ConfigError(setting, value, accepted);
+  const ms = Number(match[1]) * UNIT_MS[(match[2] ?? 'ms') as keyof typeof UNIT_MS];
+  if (!Number.isFinite(ms) || ms < min || ms > max || !Number.isInteger(Math.round(ms))) {
+    throw new ConfigError(setting, value, accepted);
+  }
+  return Math.round(ms);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off', '']);
+
+export function parseBoolean(setting: string, value: string): boolean {
+  const normalized = value.trim().toLowerCase();
+  if (TRUE.has(normalized)) return true;
+  if (FALSE.has(normalized)) return false;
+  throw new ConfigError(setting, value, 'accepted: true or false (also 1/0, yes/no, on/off)');
+}
+
+export function parseChoice<T extends string>(setting: string, value: string, choices: readonly T[]): T {
+  const normalized = value.trim().toLowerCase();
+  const found = choices.find((choice) => choice === normalized);
+  if (found === undefined) throw new ConfigError(setting, value, `accepted: ${choices.join(', ')}`);
+  return found;
+}
+
+/** Splits comma-separated lists, dropping blanks around commas; an all-blank list is an error. */
+export function parseList(setting: string, values: readonly string[], what: string): string[] {
+  const items = values.flatMap((value) => value.split(',')).map((item) => item.trim()).filter((item) => item !== '');
+  if (items.length === 0) {
+    throw new ConfigError(setting, values.join(','), `accepted: one or more ${what}, comma-separated`);
+  }
+  return items;
+}
+
+export interface ListenAddress {
+  /** undefined listens on every address, as Node does for an omitted host. */
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+/** ":9533", "0.0.0.0:9533", "127.0.0.1:9533", "[::1]:9533", "localhost:9533". */
+export function parseListenAddress(setting: string, value: string): ListenAddress {
+  const accepted = 'accepted: [HOST]:PORT with PORT 1-65535, like :9533, 127.0.0.1:9533 or [::]:9533';
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]*)):(\d{1,5})$/.exec(value.trim());
+  if (match === null) throw new ConfigError(setting, value, accepted);
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) throw new ConfigError(setting, value, accepted);
+  const host = match[1] ?? match[2];
+  return { host: host === '' ? undefined : host, port };
+}
+
+// --- The Config ---
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -12,10 +12,8 @@
 // signalled yet (a restart, a second instance) is signalled at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { errorMessage, hasCode } from '../errors';
-import { combineStatus, ignoresSignal, listProcessSummaries, type ProcessSummary } from '../proc';
-import { maskHas, type ProcStatus } from '../proc-parse';
-import { defaultActionTerminates, type Signal } from '../signals';
+import { combineStatus, defaultActionTerminates, hasCode, ignoresSignal, listProcessSummaries, maskHas, type ProcessSummary, type ProcStatus, type Signal } from '..';
+import { errorMessage } from './errors';
 import { CAP_KILL, hasEffectiveCapability } from './capabilities';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
 import { type HeldTarget, heldStatus, MAX_HELD, openTarget } from './held-targets';

@@ -2,8 +2,8 @@
 // wrong and how to fix it. Pure, so each is tested word for word where it matters.
 import { basename } from 'node:path';
 
-import type { ProcessInfo, ProcessSummary } from '../proc';
-import { formatDuration } from './config-values';
+import { type ProcessInfo, type ProcessSummary } from '..';
+import { formatDuration } from './config';
 import { describeProcesses, seesOnlyItself } from './targets';
 
 export function noTargetMessage(name: string, processes: readonly ProcessSummary[], selfPid: number): string {

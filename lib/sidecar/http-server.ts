@@ -4,8 +4,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { errorCode, errorMessage } from '../errors';
-import type { ListenAddress } from './config-values';
+import { errorCode } from '..';
+import { errorMessage } from './errors';
+import type { ListenAddress } from './config';
 
 export interface HttpEndpoints {
   /** True once every watch is established; false before and while shutting down. */

@@ -1,26 +1,26 @@
-// The reload loop: watches every configured directory, decides whether the
-// configuration really changed, and delivers at most one reload at a time.
+// The reload loop: the library's ConfigWatcher says when the configuration
+// really changed; this delivers the reload, one at a time, and keeps the
+// books (logs, metrics).
 //
 // The invariant: after the last write of any sequence, the target receives a
 // signal sent after that write, and when nothing changed it receives none.
-// - A kubelet commit and a directory coming back run a check at once;
-//   plain-directory events and queue overflows run it after the debounce window.
-// - A check compares the content fingerprint with the last one delivered, so
-//   bookkeeping events and identical rewrites never signal.
-// - Checks never overlap. A trigger during a check or a delivery marks the
-//   loop dirty, and it checks again when the current one ends, so a write that
-//   races a delivery is followed by another look, never lost.
-import { errorMessage } from '../errors';
-import { Inotify, type InotifyEvent } from '../inotify';
+// - The watcher reports each change once. What the app last received is
+//   tracked here (`#delivered`): a change back to it sends nothing, and a
+//   check that finds content the app has not received yet (its reload
+//   failed, or found no target) sends it, even when the watcher saw no
+//   change since.
+// - Deliveries never overlap. A change during one is delivered right after
+//   it, so a write that races a delivery is followed by another, never lost.
+import {
+  type ConfigChange, ConfigWatcher, diffFingerprints, type Fingerprint, type UnchangedCheck,
+} from '..';
 import type { Config } from './config';
 import { deliverReload, type DeliveryReport } from './delivery';
-import { DirectoryWatcher, type Trigger } from '../directory-watcher';
-import { diffFingerprints, type Fingerprint, fingerprint } from '../fingerprint';
+import { errorMessage } from './errors';
 import type { HeldTarget } from './held-targets';
 import { listedAtMost, type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
 import { lookUpTargets } from './startup-lookup';
-import { WatchRouter } from '../watch-router';
 
 export interface ReloaderOptions {
   readonly config: Config;
@@ -28,27 +28,26 @@ export interface ReloaderOptions {
   readonly observer?: ReloadObserver;
 }
 
+/** A check that calls for a delivery: the content, and why. */
+interface DueReload {
+  readonly fingerprint: Fingerprint;
+  readonly trigger: string;
+  readonly detectedAt: number;
+}
+
 export class Reloader {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #observer: ReloadObserver;
   readonly #abort = new AbortController();
-  #inotify: Inotify | undefined;
-  #watchers: DirectoryWatcher[] = [];
-  /** The content last delivered (or found at start-up). */
+  #watcher: ConfigWatcher | undefined;
+  /** The content the app was last reloaded with (or started with). */
   #delivered: Fingerprint | undefined;
   /** Targets the last reload reached, or start-up found, handles open: tried first next time. */
   #held: readonly HeldTarget[] = [];
-  #debounce: NodeJS.Timeout | undefined;
-  #immediate: NodeJS.Immediate | undefined;
-  /** Set while a batch of events is dispatched: an immediate check then runs when the batch ends. */
-  #inBatch = false;
-  #checkAfterBatch = false;
-  /** Why the next check runs: the first few distinct reasons, and how many triggers came besides. */
-  #pending: PendingReasons = { listed: [], more: 0 };
-  #firstTriggerAt: number | undefined;
   #running: Promise<void> | undefined;
-  #dirty = false;
+  /** The newest content due while a delivery was running. */
+  #next: DueReload | undefined;
   #ready = false;
 
   constructor(options: ReloaderOptions) {
@@ -57,8 +56,9 @@ export class Reloader {
     this.#observer = options.observer ?? nullObserver;
   }
 
+  /** Every directory watched and present: what /readyz reports. */
   get ready(): boolean {
-    return this.#ready;
+    return this.#ready && (this.#watcher?.complete ?? false);
   }
 
   /** The fingerprint the app was last reloaded with (or started with). */
@@ -67,24 +67,18 @@ export class Reloader {
   }
 
   /** Watches everything, records the starting fingerprint, and sends nothing. */
-  start(): void {
-    const inotify = new Inotify();
-    this.#inotify = inotify;
-    const router = new WatchRouter(inotify);
-    inotify.on('batch', (events) => this.#onBatch(router, events));
-    inotify.on('error', (error) => this.#log.error('inotify read failed', { reason: error.message }));
-
-    this.#watchers = this.#config.configDirs.map(
-      (dir) => new DirectoryWatcher(dir, router, this.#log, (trigger) => this.#request(trigger)),
-    );
-    for (const watcher of this.#watchers) {
-      watcher.establish();
-      this.#log.info('watching', { dir: watcher.dir, kind: watcher.kind, watches: watcher.watchCount });
+  async start(): Promise<void> {
+    const watcher = await ConfigWatcher.open({ dirs: this.#config.configDirs, debounce: this.#config.debounceMs });
+    this.#watcher = watcher;
+    this.#listen(watcher);
+    for (const directory of watcher.directories) {
+      this.#log.info('watching', { dir: directory.dir, kind: directory.kind, watches: directory.watches });
     }
-    const delivered = fingerprint(this.#config.configDirs);
+    for (const problem of watcher.problems) this.#logProblem(problem.path, problem.error);
+    const delivered = watcher.fingerprint;
     this.#delivered = delivered;
     this.#observer.fingerprint(delivered.digest);
-    this.#observer.watches(router.size);
+    this.#observer.watches(watcher.watchCount);
     try {
       this.#held = lookUpTargets({ processName: this.#config.processName, signalAll: this.#config.signalAll, log: this.#log });
     } catch (error) {
@@ -93,131 +87,105 @@ export class Reloader {
     }
     this.#ready = true;
     this.#observer.ready(true);
-    this.#log.info('ready', {
-      fingerprint: delivered.digest.slice(0, 16), files: delivered.files.size,
-    });
+    this.#log.info('ready', { fingerprint: delivered.digest.slice(0, 16), files: delivered.files.size });
   }
 
   /** Stops watching, lets a delivery in flight finish, and cancels a handler wait. */
   async stop(): Promise<void> {
     this.#ready = false;
     this.#observer.ready(false);
-    clearTimeout(this.#debounce);
-    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
-    this.#checkAfterBatch = false;
-    for (const watcher of this.#watchers) watcher.close();
-    this.#inotify?.close();
+    this.#next = undefined;
+    await this.#watcher?.close();
     this.#abort.abort();
-    this.#dirty = false;
     await this.#running;
     for (const held of this.#held) held.handle.close();
     this.#held = [];
   }
 
-  #onBatch(router: WatchRouter, events: readonly InotifyEvent[]): void {
-    this.#inBatch = true;
-    try {
-      this.#dispatch(router, events);
-    } finally {
-      this.#inBatch = false;
-    }
-    if (this.#checkAfterBatch) {
-      this.#checkAfterBatch = false;
-      if (this.#ready) this.#check();
-    }
-    this.#observer.watchEvents(events.length);
-    this.#observer.watches(router.size);
-  }
-
-  #dispatch(router: WatchRouter, events: readonly InotifyEvent[]): void {
-    for (const event of events) {
-      if (event.kind === 'overflow') {
-        this.#log.warn('inotify queue overflowed; rescanning everything', {
-          source: event.overflowSource,
-          fix: 'raise fs.inotify.max_queued_events on the node if this repeats',
-        });
-        for (const watcher of this.#watchers) watcher.rescan();
-        // Through the debounce: an overflow means a burst is still under way,
-        // and the burst should end in one reload, not one per overflow.
-        this.#request({ dir: '*', reason: 'queue overflow', immediate: false });
-      } else {
-        router.dispatch(event);
-      }
-    }
-  }
-
-  #request(trigger: Trigger): void {
-    if (!this.#ready && this.#delivered !== undefined) return;
-    this.#log.debug('trigger', { dir: trigger.dir, reason: trigger.reason, immediate: trigger.immediate });
-    // A burst brings one trigger per event; the log shows only a few reasons.
-    const { listed } = this.#pending;
-    if (!listed.includes(trigger.reason)) {
-      if (listed.length < LISTED_REASONS) listed.push(trigger.reason);
-      else this.#pending.more++;
-    }
-    this.#firstTriggerAt ??= performance.now();
-    if (trigger.immediate) {
-      clearTimeout(this.#debounce);
-      this.#debounce = undefined;
-      // Not a direct call: one batch can hold several commits (several
-      // volumes), and they should make one check. Within a batch the check
-      // runs as the batch ends, without waiting for the next loop turn.
-      if (this.#inBatch) {
-        this.#checkAfterBatch = true;
-        return;
-      }
-      this.#immediate ??= setImmediate(() => {
-        this.#immediate = undefined;
-        this.#check();
+  #listen(watcher: ConfigWatcher): void {
+    watcher.on('change', (change) => this.#onChange(change));
+    watcher.on('unchanged', (check) => this.#onUnchanged(check));
+    watcher.on('events', (count) => {
+      this.#observer.watchEvents(count);
+      this.#observer.watches(watcher.watchCount);
+    });
+    watcher.on('trigger', (trigger) => {
+      this.#log.debug('trigger', { dir: trigger.dir, reason: trigger.reason, immediate: trigger.immediate });
+    });
+    watcher.on('missing', (missing) => {
+      this.#log.warn('not reloading while a config directory is missing', { missing });
+    });
+    watcher.on('lost', (dir, why) => {
+      this.#observer.ready(false);
+      this.#log.warn('config directory lost; keeping on and waiting for it to come back', { dir, reason: why });
+    });
+    watcher.on('back', (dir, kind) => {
+      this.#observer.ready(this.ready);
+      this.#log.info('config directory is back; watching again', { dir, kind });
+    });
+    watcher.on('problem', (problem) => this.#logProblem(problem.path, problem.error));
+    watcher.on('overflow', (source) => {
+      this.#log.warn('inotify queue overflowed; rescanning everything', {
+        source, fix: 'raise fs.inotify.max_queued_events on the node if this repeats',
       });
-    } else if (this.#immediate === undefined && !this.#checkAfterBatch) {
-      clearTimeout(this.#debounce);
-      this.#debounce = setTimeout(() => {
-        this.#debounce = undefined;
-        this.#check();
-      }, this.#config.debounceMs);
-    }
+    });
+    watcher.on('error', (error) => this.#log.error('watching failed', { reason: error.message }));
   }
 
-  #check(): void {
-    if (this.#running !== undefined) {
-      this.#dirty = true;
+  #logProblem(path: string, error: Error): void {
+    this.#log.warn('cannot watch a directory; watching the rest', { path, reason: error.message });
+  }
+
+  #onChange(change: ConfigChange): void {
+    const due = { fingerprint: change.fingerprint, trigger: summarize(change), detectedAt: change.detectedAt };
+    if (change.fingerprint.digest === this.#delivered?.digest && this.#running === undefined) {
+      // Back to what the app has.
+      this.#skip(due);
       return;
     }
-    this.#running = this.#runChecks().finally(() => {
+    this.#deliver(due);
+  }
+
+  #onUnchanged(check: UnchangedCheck): void {
+    const due = { fingerprint: check.fingerprint, trigger: summarize(check), detectedAt: check.detectedAt };
+    // Not what the app has: its last reload did not reach it. Try again.
+    if (check.fingerprint.digest !== this.#delivered?.digest) this.#deliver(due);
+    else if (this.#running === undefined) this.#skip(due);
+  }
+
+  #skip(due: DueReload): void {
+    this.#observer.skippedUnchanged();
+    this.#log.info('skipped: content unchanged', { trigger: due.trigger, fingerprint: due.fingerprint.digest.slice(0, 16) });
+  }
+
+  #deliver(due: DueReload): void {
+    if (!this.#ready) return;
+    if (this.#running !== undefined) {
+      this.#next = due;
+      return;
+    }
+    this.#running = this.#deliverAll(due).finally(() => {
       this.#running = undefined;
     });
   }
 
-  async #runChecks(): Promise<void> {
-    do {
-      this.#dirty = false;
-      const reasons = this.#pending;
-      const detectedAt = this.#firstTriggerAt;
-      this.#pending = { listed: [], more: 0 };
-      this.#firstTriggerAt = undefined;
+  async #deliverAll(first: DueReload): Promise<void> {
+    let due: DueReload | undefined = first;
+    while (due !== undefined && this.#ready) {
       try {
-        await this.#checkOnce(reasons, detectedAt);
+        if (due.fingerprint.digest === this.#delivered?.digest) this.#skip(due);
+        else await this.#deliverOnce(due);
       } catch (error) {
-        this.#log.error('reload check failed', { reason: errorMessage(error) });
+        this.#log.error('reload failed', { reason: errorMessage(error) });
       }
-    } while (this.#dirty && this.#ready);
+      due = this.#next;
+      this.#next = undefined;
+    }
   }
 
-  async #checkOnce(reasons: PendingReasons, detectedAt: number | undefined): Promise<void> {
-    // `missing`, not `kind`: kind walks every watch, and this runs on every check.
-    const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
-    if (missing.length > 0) {
-      this.#log.warn('not reloading while a config directory is missing', { missing });
-      return;
-    }
+  async #deliverOnce(due: DueReload): Promise<void> {
     const before = this.#delivered;
-    const current = fingerprint(this.#config.configDirs);
-    if (before !== undefined && current.digest === before.digest) {
-      this.#observer.skippedUnchanged();
-      this.#log.info('skipped: content unchanged', { trigger: summarize(reasons), fingerprint: current.digest.slice(0, 16) });
-      return;
-    }
+    const current = due.fingerprint;
     // The change is logged just before the delivery's first line, which on
     // the usual path comes after the signal: the app should not wait for
     // the diff and the formatting.
@@ -231,7 +199,7 @@ export class Reloader {
         this.#observer.changeDetected();
         const changes = before === undefined ? undefined : diffFingerprints(before, current);
         this.#log.info('change detected', {
-          trigger: summarize(reasons),
+          trigger: due.trigger,
           added: abbreviate(changes?.added), removed: abbreviate(changes?.removed), modified: abbreviate(changes?.modified),
           fingerprint: current.digest.slice(0, 16),
         });
@@ -252,7 +220,7 @@ export class Reloader {
         log: precededBy(this.#log, announce),
         abort: this.#abort.signal,
         held,
-        ...(detectedAt === undefined ? {} : { detectedAt }),
+        detectedAt: due.detectedAt,
       });
     } finally {
       announce(); // in case the delivery logged nothing, or failed before logging
@@ -272,19 +240,13 @@ export class Reloader {
 }
 
 const LISTED_FILES = 10;
-const LISTED_REASONS = 3;
-
-interface PendingReasons {
-  readonly listed: string[];
-  more: number;
-}
 
 /** Keeps log lines readable when a burst touched thousands of files. */
 function abbreviate(paths: readonly string[] | undefined): readonly string[] | undefined {
   return paths === undefined ? undefined : listedAtMost(paths, LISTED_FILES);
 }
 
-function summarize(reasons: PendingReasons): string {
-  const listed = reasons.listed.join('; ');
-  return reasons.more === 0 ? listed : `${listed} and ${reasons.more} more`;
+function summarize(check: { readonly reasons: readonly string[]; readonly moreReasons: number }): string {
+  const listed = check.reasons.join('; ');
+  return check.moreReasons === 0 ? listed : `${listed} and ${check.moreReasons} more`;
 }

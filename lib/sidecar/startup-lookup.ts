@@ -2,7 +2,7 @@
 // tells the operator at once what would otherwise show only at the first
 // ConfigMap update, maybe days later: above all a Pod without
 // `shareProcessNamespace`, where the sidecar sees only its own processes.
-import { listProcessSummaries } from '../proc';
+import { listProcessSummaries } from '..';
 import { noTargetMessage } from './diagnosis';
 import { type HeldTarget, MAX_HELD, openTarget } from './held-targets';
 import { listedAtMost, type Logger } from './log';

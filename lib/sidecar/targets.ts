@@ -2,7 +2,8 @@
 // is tested with tables as well as with real processes.
 import { basename } from 'node:path';
 
-import type { ProcessSummary } from '../proc';
+import { type ProcessSummary } from '..';
+
 
 /**
  * The names a process answers to: its `comm`, the basename of its executable

@@ -3,13 +3,10 @@
 // signal would arrive and be caught. The target analysis is pure, over a
 // snapshot of /proc and this process's identity, so each rule is tested with
 // tables as well as with real processes.
-import { catchesSignal, ignoresSignal, type ProcessInfo } from '../../proc';
+import { catchesSignal, defaultActionTerminates, fingerprint, ignoresSignal, isKubeletVolume, type ProcessInfo } from '../..';
 import type { Config } from '../config';
 import { ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage } from '../diagnosis';
-import { fingerprint } from '../../fingerprint';
-import { isKubeletVolume } from '../../kubelet-volume';
 import { processNames, selectTargets } from '../targets';
-import { defaultActionTerminates } from '../../signals';
 
 export interface DirectoryReport {
   readonly dir: string;

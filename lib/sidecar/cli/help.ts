@@ -1,6 +1,6 @@
 // --help text and the README's settings table, both made from the settings
 // table so that neither can disagree with what the parser accepts.
-import { SETTINGS, type SettingSpec } from '../settings';
+import { SETTINGS, type SettingSpec } from '../config';
 
 const WIDTH = 80;
 

@@ -5,9 +5,9 @@
 //
 // Exit codes: 0 success (and a clean shutdown), 1 runtime failure (or
 // `check` found a reload would not work), 2 invalid configuration.
-import { ConfigError, errorMessage } from '../../errors';
 import { buildConfig, checkDirectories, type Config, parseInvocation } from '../config';
 import { createLogger } from '../log';
+import { ConfigError, errorMessage } from '../errors';
 import { helpText } from './help';
 import { packageVersion } from './version';
 

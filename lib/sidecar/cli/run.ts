@@ -10,7 +10,7 @@
 // wait for the target's handler is cancelled), close the endpoint, exit 0.
 import { once } from 'node:events';
 
-import { errorMessage } from '../../errors';
+import { errorMessage } from '../errors';
 import type { Config } from '../config';
 import type { HttpEndpoint } from '../http-server';
 import type { Logger } from '../log';
@@ -84,7 +84,7 @@ export async function runSidecar(options: RunOptions): Promise<number> {
   reloader = new Reloader({ config, log, observer });
   let code = 0;
   try {
-    reloader.start();
+    await reloader.start();
   } catch (error) {
     // Inotify has already put the limit and its fix into the message (inotify-errors.ts).
     log.error('cannot watch the configuration', { reason: errorMessage(error) });
