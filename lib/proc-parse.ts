@@ -134,8 +134,7 @@ export interface ProcStatus {
  * which the kernel prints as hexadecimal.
  *
  * It looks up just these keys rather than splitting all fifty-odd lines: this
- * runs right before every reload signal, where the code is cold and every
- * extra step shows in the latency (docs/benchmarks.md).
+ * runs right before every reload signal, where the code is cold.
  */
 export function parseStatus(text: string): ProcStatus {
   const required = (key: string, trim = true): string => {

@@ -3,10 +3,8 @@
 // through a held descriptor (process-handle.ts).
 //
 // readFileSync returning a Buffer adds an fstat and a fresh allocation to
-// open + read + close: about 10 µs against 5 µs for a /proc/<pid>/cmdline
-// (bench/hot-path.ts). Text reads with an encoding take a C++ path in Node
-// 20.20 that makes the same system calls as this one and cost the same
-// either way. Here one buffer serves every read. Reads go on until read(2)
+// open + read + close, which on a /proc scan of every process adds up
+// (bench/hot-path.ts measures it). Here one buffer serves every read. Reads go on until read(2)
 // returns 0 rather than stopping at a short read or at a size from fstat:
 // /proc files report size 0, and that a short read means end of file is
 // only a habit of the filesystem.

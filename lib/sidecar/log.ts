@@ -74,9 +74,9 @@ export function precededBy(log: Logger, before: () => void): Logger {
 /**
  * What `date.toISOString()` returns, for years 0 to 9999. Calling
  * toISOString (or toUTCString) once makes V8 page in ICU data from the node
- * binary, ~0.8 MiB that stays resident, TZ=UTC or not: about a sixth of what
- * the idle sidecar holds over a bare Node process (`npm run bench`, idle).
- * The UTC getters touch none of it.
+ * binary that then stays resident, TZ=UTC or not: a large share of what the
+ * idle sidecar would hold over a bare Node process. The UTC getters touch
+ * none of it.
  */
 export function isoTime(date: Date): string {
   const two = (value: number): string => String(value).padStart(2, '0');

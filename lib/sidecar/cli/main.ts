@@ -40,9 +40,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   // Each command loads only what it uses: `check` never touches inotify or
   // the native addon, `run` loads the metrics stack only when it is enabled.
   // require, not import(): in CommonJS, import() starts Node's ESM loader,
-  // whose asynchronous file reads start the 4 libuv threadpool threads for
-  // the life of the process, and ~2 MiB of RSS until the first full GC
-  // (`npm run bench`, idle footprint: 11 threads with import(), 7 without).
+  // whose asynchronous file reads start the libuv threadpool's threads for
+  // the life of the process, and hold memory until the first full GC.
   if (command === 'check') {
     const { runCheck } = require('./check') as typeof import('./check');
     return runCheck(config, process.stdout);
