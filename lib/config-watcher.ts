@@ -20,8 +20,9 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { DirectoryWatcher, type DirectoryKind, type Trigger } from './directory-watcher';
-import { diffFingerprints, type FileChanges, type Fingerprint, fingerprint } from './fingerprint';
-import { abortError } from './errors';
+import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
+import { ChangeQueue } from './change-queue';
+import { type CheckReasons, type ConfigChange, LISTED_REASONS, type UnchangedCheck } from './config-change';
 import { Inotify, type InotifyEvent } from './inotify';
 import { WatchRouter } from './watch-router';
 import type { WatchProblem } from './watch-tree';
@@ -35,25 +36,6 @@ export interface ConfigWatcherOptions {
   readonly maxDelay?: number;
   /** Keep the event loop alive while open (default true). */
   readonly ref?: boolean;
-}
-
-/** Why a check ran: the first few distinct triggers, and how many others came besides. */
-export interface CheckReasons {
-  readonly reasons: readonly string[];
-  readonly moreReasons: number;
-  /** performance.now() of the first trigger of this check. */
-  readonly detectedAt: number;
-}
-
-/** A real change: the content differs from the last one reported (or found at open). */
-export interface ConfigChange extends CheckReasons, FileChanges {
-  readonly fingerprint: Fingerprint;
-  readonly previous: Fingerprint;
-}
-
-/** A check that found the content last reported: a resync, a rewrite of the same bytes. */
-export interface UnchangedCheck extends CheckReasons {
-  readonly fingerprint: Fingerprint;
 }
 
 export interface DirectoryState {
@@ -85,8 +67,6 @@ interface ConfigWatcherEvents {
 
 const DEFAULT_DEBOUNCE_MS = 250;
 const DEFAULT_MAX_DELAY_MS = 10_000;
-/** Reasons listed per check; a burst brings one trigger per event. */
-const LISTED_REASONS = 3;
 
 export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements AsyncIterable<ConfigChange> {
   readonly dirs: readonly string[];
@@ -340,93 +320,5 @@ function assertDirectory(dir: string): void {
     throw Object.assign(new Error(`ENOTDIR: not a directory, ConfigWatcher.open '${dir}'`), {
       code: 'ENOTDIR', errno: -20, syscall: 'stat', path: dir,
     });
-  }
-}
-
-class ChangeQueue implements AsyncIterableIterator<ConfigChange> {
-  #queued: ConfigChange | undefined;
-  #waiter: { resolve: (result: IteratorResult<ConfigChange>) => void; reject: (error: unknown) => void } | undefined;
-  #done = false;
-  #failure: unknown;
-  readonly #onChange = (change: ConfigChange): void => this.#push(change);
-  readonly #onClose = (): void => this.#finish(undefined);
-  readonly #onAbort = (): void => this.#finish(abortError(this.signal));
-
-  constructor(private readonly watcher: ConfigWatcher, private readonly signal: AbortSignal | undefined) {
-    if (watcher.closed) {
-      this.#done = true;
-      return;
-    }
-    if (signal?.aborted === true) {
-      this.#done = true;
-      this.#failure = abortError(signal);
-      return;
-    }
-    watcher.on('change', this.#onChange);
-    watcher.on('close', this.#onClose);
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<ConfigChange> {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<ConfigChange>> {
-    const queued = this.#queued;
-    if (queued !== undefined) {
-      this.#queued = undefined;
-      return Promise.resolve({ value: queued, done: false });
-    }
-    if (this.#done) {
-      const failure = this.#failure;
-      this.#failure = undefined;
-      return failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(failure);
-    }
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-    });
-  }
-
-  return(): Promise<IteratorResult<ConfigChange>> {
-    this.#finish(undefined);
-    this.#queued = undefined;
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  #push(change: ConfigChange): void {
-    const waiter = this.#waiter;
-    if (waiter !== undefined) {
-      this.#waiter = undefined;
-      waiter.resolve({ value: change, done: false });
-      return;
-    }
-    const older = this.#queued;
-    if (older !== undefined && older.previous.digest === change.fingerprint.digest) {
-      // Changed and changed back before the consumer looked: nothing to see.
-      this.#queued = undefined;
-      return;
-    }
-    // Merged: from what the consumer saw last to the newest content.
-    this.#queued = older === undefined ? change : {
-      ...change,
-      ...diffFingerprints(older.previous, change.fingerprint),
-      previous: older.previous,
-      reasons: [...new Set([...older.reasons, ...change.reasons])].slice(0, LISTED_REASONS),
-      moreReasons: older.moreReasons + change.moreReasons,
-      detectedAt: older.detectedAt,
-    };
-  }
-
-  #finish(failure: unknown): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.watcher.off('change', this.#onChange);
-    this.watcher.off('close', this.#onClose);
-    this.signal?.removeEventListener('abort', this.#onAbort);
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    if (waiter === undefined) this.#failure = failure;
-    else if (failure === undefined) waiter.resolve({ value: undefined, done: true });
-    else waiter.reject(failure);
   }
 }

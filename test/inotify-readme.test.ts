@@ -12,9 +12,9 @@ import { DIST_LIB, tempDir } from './helpers/inotify-kit';
 const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
 function libraryExample(): string {
-  const section = readme.slice(readme.indexOf('\n## Library'));
+  const section = readme.slice(readme.indexOf('\n### Raw inotify'));
   const match = /```js\n([\s\S]*?)```/.exec(section);
-  assert.ok(match?.[1] !== undefined, 'the Library section has a js example');
+  assert.ok(match?.[1] !== undefined, 'the raw inotify section has a js example');
   return match[1];
 }
 
