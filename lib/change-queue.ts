@@ -5,6 +5,7 @@
 import { type ConfigChange, LISTED_REASONS } from './config-change';
 import { abortError } from './errors';
 import { diffFingerprints } from './fingerprint';
+import { PushIterator } from './push-iterator';
 
 /** What the queue listens to: a ConfigWatcher. */
 export interface ChangeSource {
@@ -15,23 +16,20 @@ export interface ChangeSource {
   off(event: 'close', listener: () => void): unknown;
 }
 
-export class ChangeQueue implements AsyncIterableIterator<ConfigChange> {
+export class ChangeQueue extends PushIterator<ConfigChange> {
   #queued: ConfigChange | undefined;
-  #waiter: { resolve: (result: IteratorResult<ConfigChange>) => void; reject: (error: unknown) => void } | undefined;
-  #done = false;
-  #failure: unknown;
   readonly #onChange = (change: ConfigChange): void => this.#push(change);
-  readonly #onClose = (): void => this.#finish(undefined);
-  readonly #onAbort = (): void => this.#finish(abortError(this.signal));
+  readonly #onClose = (): void => this.end(undefined);
+  readonly #onAbort = (): void => this.end(abortError(this.signal));
 
   constructor(private readonly watcher: ChangeSource, private readonly signal: AbortSignal | undefined) {
-    if (watcher.closed) {
-      this.#done = true;
+    super();
+    if (signal?.aborted === true) {
+      this.end(abortError(signal));
       return;
     }
-    if (signal?.aborted === true) {
-      this.#done = true;
-      this.#failure = abortError(signal);
+    if (watcher.closed) {
+      this.end(undefined);
       return;
     }
     watcher.on('change', this.#onChange);
@@ -39,39 +37,24 @@ export class ChangeQueue implements AsyncIterableIterator<ConfigChange> {
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<ConfigChange> {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<ConfigChange>> {
+  protected take(): ConfigChange | undefined {
     const queued = this.#queued;
-    if (queued !== undefined) {
-      this.#queued = undefined;
-      return Promise.resolve({ value: queued, done: false });
-    }
-    if (this.#done) {
-      const failure = this.#failure;
-      this.#failure = undefined;
-      return failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(failure);
-    }
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-    });
+    this.#queued = undefined;
+    return queued;
   }
 
-  return(): Promise<IteratorResult<ConfigChange>> {
-    this.#finish(undefined);
+  protected discard(): void {
     this.#queued = undefined;
-    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  protected detach(): void {
+    this.watcher.off('change', this.#onChange);
+    this.watcher.off('close', this.#onClose);
+    this.signal?.removeEventListener('abort', this.#onAbort);
   }
 
   #push(change: ConfigChange): void {
-    const waiter = this.#waiter;
-    if (waiter !== undefined) {
-      this.#waiter = undefined;
-      waiter.resolve({ value: change, done: false });
-      return;
-    }
+    if (this.offer(change)) return;
     const older = this.#queued;
     if (older !== undefined && older.previous.digest === change.fingerprint.digest) {
       // Changed and changed back before the consumer looked: nothing to see.
@@ -87,18 +70,5 @@ export class ChangeQueue implements AsyncIterableIterator<ConfigChange> {
       moreReasons: older.moreReasons + change.moreReasons,
       detectedAt: older.detectedAt,
     };
-  }
-
-  #finish(failure: unknown): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.watcher.off('change', this.#onChange);
-    this.watcher.off('close', this.#onClose);
-    this.signal?.removeEventListener('abort', this.#onAbort);
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    if (waiter === undefined) this.#failure = failure;
-    else if (failure === undefined) waiter.resolve({ value: undefined, done: true });
-    else waiter.reject(failure);
   }
 }
