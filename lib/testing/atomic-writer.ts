@@ -45,7 +45,7 @@ export interface AtomicWriterOptions {
    */
   readonly readOnly?: boolean;
   /**
-   * Replay the kubelet before 1.30: links for new names before the swap, and
+   * Replay an older kubelet: links for new names before the swap, and
    * the fsGroup walk after every write, no-op resyncs included.
    */
   readonly legacyOrder?: boolean;
@@ -165,7 +165,7 @@ interface WriteState {
  * 8. `prune`: remove top-level names the payload no longer has.
  * 9. `remove-old`: rm -r the previous `..<timestamp>` directory.
  *
- * With `legacyOrder` (kubelets before 1.30) the visible links come before the
+ * With `legacyOrder` (older kubelets) the visible links come before the
  * swap, so a new name's link dangles until the commit; a no-op returns after
  * the compare; and the fsGroup walk runs after every write, no-ops included.
  *

@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /**
  * Which part of the kubelet's algorithm a step belongs to, in the order of the
- * current (Kubernetes 1.30 and later) writer; atomic-writer.ts explains each.
+ * current (Kubernetes 1.30 and later) writer; AtomicWriter's doc comment describes each.
  */
 export type WriterPhase =
   | 'compare' | 'create-dir' | 'write-files' | 'fs-group' | 'link-tmp'
