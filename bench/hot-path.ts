@@ -7,7 +7,7 @@
 //
 // Usage: node dist/bench/hot-path.js [--samples N]   (default 300 per side)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,6 +24,7 @@ import { selectTargets } from '../lib/sidecar/targets';
 import { openProcess, type ProcessHandle } from '../lib/process-handle';
 import { signalProcess, type SignalTarget } from '../lib/signal-process';
 import { parseSignal } from '../lib/signals';
+import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { fingerprintBefore, listProcessesBefore, readProcessBefore } from './hot-path-baselines';
 import { machineNote } from './machine';
 import { percentile } from './stats';
@@ -88,21 +89,15 @@ function measureTogether(operations: readonly Operation[], samples: number, perO
   return times.map((nsPerCall) => summarize(nsPerCall, perOp));
 }
 
-/** A kubelet-style ConfigMap volume with three keys, as an nginx Pod mounts it. */
+/** A kubelet ConfigMap volume with three keys, as an nginx Pod mounts it. */
 function buildVolume(root: string): string {
   const volume = join(root, 'volume');
-  const payload = join(volume, '..2025_01_01_00_00_00.000000001');
-  mkdirSync(payload, { recursive: true });
-  const files: Record<string, string> = {
+  mkdirSync(volume);
+  new AtomicWriter(volume).writeSync(configMapPayload({
     'nginx.conf': 'worker_processes 2;\nevents { worker_connections 1024; }\n'.repeat(40),
     'mime.types': 'types { text/html html htm shtml; text/css css; }\n'.repeat(100),
     'app.yaml': 'log_level: info\nlisten: 0.0.0.0:8080\n',
-  };
-  for (const [name, content] of Object.entries(files)) {
-    writeFileSync(join(payload, name), content);
-    symlinkSync(join('..data', name), join(volume, name));
-  }
-  symlinkSync('..2025_01_01_00_00_00.000000001', join(volume, '..data'));
+  }));
   return volume;
 }
 

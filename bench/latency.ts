@@ -1,8 +1,9 @@
-// Update-to-signal latency: the writer stamps CLOCK_MONOTONIC just before
-// renaming `..data_tmp` over `..data`; the target stamps in its SIGHUP
-// handler. One update at a time: the next is published only after the
-// previous one's signal arrived (or was given up as lost) plus a random gap,
-// so every signal belongs to exactly one update and the gap catches extras.
+// Update-to-signal latency: the kubelet replay (lib/testing) stamps
+// CLOCK_MONOTONIC just before renaming `..data_tmp` over `..data`
+// (WriteResult.committedAt); the target stamps in its SIGHUP handler. One
+// update at a time: the next is published only after the previous one's
+// signal arrived (or was given up as lost) plus a random gap, so every signal
+// belongs to exactly one update and the gap catches extras.
 //
 // Every reloader runs at once, each with its own volume and its own target
 // (under its own process name), and they take turns in blocks of a few
@@ -12,13 +13,14 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { AtomicWriter } from '../lib/testing';
 import type { Child } from './child';
 import type { CPrograms } from './compile';
-import { KubeletWriter } from './kubelet-writer';
 import { PodNamespace } from './pod';
 import type { Reloader } from './reloaders';
 import { SignalTarget } from './signal-target';
 import { nsToMs, percentile, sleep } from './stats';
+import { createVolume, generationPayload } from './volume';
 
 export interface LatencyRun {
   readonly reloader: Reloader;
@@ -66,7 +68,8 @@ class Session {
   readonly updates: bigint[] = [];
   error: string | undefined;
   #dir: string | undefined;
-  #writer: KubeletWriter | undefined;
+  #writer: AtomicWriter | undefined;
+  #generation = 0;
   #pod: PodNamespace | undefined;
   #target: SignalTarget | undefined;
   #child: Child | undefined;
@@ -84,8 +87,7 @@ class Session {
   async start(options: LatencyOptions): Promise<void> {
     try {
       this.#dir = mkdtempSync(join(options.tmpRoot, 'volume-'));
-      this.#writer = new KubeletWriter(this.#dir);
-      this.#writer.create();
+      this.#writer = createVolume(this.#dir);
       // A name of its own, so that pkill and the sidecar's lookup each find
       // exactly this session's target among all the live ones.
       const targetName = `t${this.index}-${process.pid}`.slice(0, 15);
@@ -116,7 +118,12 @@ class Session {
     const [min, max] = this.run.gapMs;
     for (let i = 0; i < count; i++) {
       const expected = target.stamps.length + 1;
-      this.updates.push(writer.update());
+      const { committedAt } = writer.writeSync(generationPayload(++this.#generation));
+      if (committedAt === undefined) {
+        this.error = `generation ${this.#generation} changed nothing in ${writer.targetDir}`;
+        return;
+      }
+      this.updates.push(committedAt);
       await target.waitForCount(expected, this.run.lostAfterMs);
       // A random gap: no update lines up with a periodic wakeup by accident.
       await sleep(min + Math.random() * (max - min));

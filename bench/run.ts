@@ -14,7 +14,6 @@ import { Child } from './child';
 import { compilePrograms, type CPrograms } from './compile';
 import { checkGoals, type Goal } from './goals';
 import { measureIdle, type IdleResult, type IdleSubject } from './idle';
-import { KubeletWriter } from './kubelet-writer';
 import { type LatencyRun, measureLatency } from './latency';
 import { machineNote, readInotifyLimits } from './machine';
 import * as reloaders from './reloaders';
@@ -26,6 +25,7 @@ import { buildTables } from './report';
 import { renderTable } from './table';
 import { measureThroughput } from './throughput';
 import { buildTree } from './tree';
+import { createVolume } from './volume';
 
 type Section = 'latency' | 'idle' | 'scale' | 'throughput';
 
@@ -144,7 +144,7 @@ async function startIdleSubjects(programs: CPrograms, tmpRoot: string, built: bo
   copyFileSync(programs.signalTarget, idleTargetProgram);
   const target = await SignalTarget.start(idleTargetProgram);
   const volume = mkdtempSync(join(tmpRoot, 'idle-volume-'));
-  new KubeletWriter(volume).create();
+  createVolume(volume);
   const plain = mkdtempSync(join(tmpRoot, 'idle-plain-'));
   mkdirSync(join(plain, 'conf.d'));
   writeFileSync(join(plain, 'app.conf'), 'value=1\n');

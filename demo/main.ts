@@ -9,13 +9,15 @@
 //   4. fsGroup-style chmod walk         permissions only: no reload
 //
 // and checks that the app received exactly one reload per real change.
-// Exit 0 when it did, 1 otherwise.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Exit 0 when it did, 1 otherwise. The volume is written by the library's
+// replay of the kubelet (config-reloader-sidecar/testing), system call for
+// system call.
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { KubeletVolumeWriter } from './kubelet-volume-writer';
+import { AtomicWriter, configMapPayload, setVolumeOwnership, type Payload } from '../lib/testing';
 import { PrefixedChild } from './prefixed-child';
 
 /** The command as it ships (scripts/bundle.ts), which `npm run demo` builds first. */
@@ -36,45 +38,50 @@ const shortTime = (line: string): string => line.replace(/^\d{4}-\d\d-\d\dT(\d\d
 interface Step {
   readonly title: string;
   readonly realChange: boolean;
-  run(volume: KubeletVolumeWriter): void;
+  run(writer: AtomicWriter): Promise<unknown>;
 }
 
-const conf = (version: number): { 'app.conf': string } => ({ 'app.conf': `# demo app configuration\nversion=${version}\n` });
+const conf = (version: number): Payload => configMapPayload({ 'app.conf': `# demo app configuration\nversion=${version}\n` });
 
 const STEPS: readonly Step[] = [
-  { title: 'update 1: v1 -> v2 (a real change)', realChange: true, run: (volume) => volume.write(conf(2)) },
+  { title: 'update 1: v1 -> v2 (a real change)', realChange: true, run: (writer) => writer.write(conf(2)) },
   {
     title: 'update 2: resync with identical content (new ..timestamp directory, same bytes)',
     realChange: false,
-    run: (volume) => volume.write(conf(2)),
+    // A kubelet skips identical bytes; force commits them anyway, as a watcher
+    // sees an edit and its revert that both land before it looks.
+    run: (writer) => writer.write(conf(2), { force: true }),
   },
-  { title: 'update 3: v2 -> v3 (a real change)', realChange: true, run: (volume) => volume.write(conf(3)) },
+  { title: 'update 3: v2 -> v3 (a real change)', realChange: true, run: (writer) => writer.write(conf(3)) },
   {
     title: 'update 4: fsGroup-style chmod walk (permissions only, same content)',
     realChange: false,
-    run: (volume) => volume.chmodAll(0o640),
+    // The volume's own group: the kubelet's walk, without needing privilege to run it.
+    run: (writer) => setVolumeOwnership(writer.targetDir, statSync(writer.targetDir).gid),
   },
 ];
 
 async function main(): Promise<number> {
   const root = mkdtempSync(join(tmpdir(), 'config-reloader-demo-'));
-  const volume = new KubeletVolumeWriter(join(root, 'config'));
+  const volume = join(root, 'config');
+  mkdirSync(volume);
+  const writer = new AtomicWriter(volume);
   // Unique per run, so two demos at once never signal each other's app; 15 bytes at most fit in comm.
   const appName = `demo-app-${process.pid}`.slice(0, 15);
   const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
   const children: PrefixedChild[] = [];
   try {
-    volume.write(conf(1));
-    demo(`ConfigMap-style volume at ${volume.dir} (app.conf -> ..data/app.conf), version 1`);
+    await writer.write(conf(1));
+    demo(`ConfigMap-style volume at ${volume} (app.conf -> ..data/app.conf), version 1`);
 
-    const app = new PrefixedChild('app', process.execPath, [SAMPLE_APP, appName, join(volume.dir, 'app.conf')], env, say);
+    const app = new PrefixedChild('app', process.execPath, [SAMPLE_APP, appName, join(volume, 'app.conf')], env, say);
     children.push(app);
     await app.waitFor(/^app: started/);
 
     const sidecar = new PrefixedChild(
       'sidecar',
       process.execPath,
-      [CLI, '--config-dir', volume.dir, '--process-name', appName, '--handler-wait', '5s'],
+      [CLI, '--config-dir', volume, '--process-name', appName, '--handler-wait', '5s'],
       { ...env, LOG_FORMAT: 'text', LOG_LEVEL: 'info' },
       say,
       shortTime,
@@ -88,7 +95,7 @@ async function main(): Promise<number> {
       const reloadsBefore = app.count(/^app: reloaded/);
       const sentBefore = sidecar.count(/ reload sent /);
       const skippedBefore = sidecar.count(/skipped: content unchanged/);
-      step.run(volume);
+      await step.run(writer);
       if (step.realChange) {
         realChanges += 1;
         await Promise.all([app.waitFor(/^app: reloaded/, reloadsBefore + 1), sidecar.waitFor(/ reload sent /, sentBefore + 1)]);

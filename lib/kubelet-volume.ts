@@ -18,7 +18,10 @@ import { join } from 'node:path';
 
 import type { InotifyEvent } from './inotify';
 
+/** The symlink every user-visible name resolves through; its target is the current `..<timestamp>` directory. */
 export const DATA_LINK = '..data';
+/** The symlink the kubelet builds beside `..data` and then renames over it: the commit. */
+export const DATA_TMP_LINK = '..data_tmp';
 
 /** Names the kubelet keeps to itself: `..data`, `..data_tmp`, `..<timestamp>` (any naming). */
 export function isInternalName(name: string): boolean {

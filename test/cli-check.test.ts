@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import type { CheckReport } from '../lib/sidecar/cli/check-report';
-import { KubeletVolumeWriter } from '../demo/kubelet-volume-writer';
 import { fingerprint } from '../lib/fingerprint';
+import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { describeResult, runCommand, spawnTracked } from './helpers/child-process';
 import { NamedApp } from './helpers/named-app';
 import { CLI, SidecarProcess } from './helpers/sidecar-process';
@@ -28,13 +28,14 @@ function makeDirs(t: { after(fn: () => void): void }): Dirs {
   const root = mkdtempSync(join(tmpdir(), 'cli-check-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   chmodSync(root, 0o755);
-  const volume = new KubeletVolumeWriter(join(root, 'volume'));
-  volume.write({ 'app.conf': 'listen 80;\n' });
+  const volume = join(root, 'volume');
+  mkdirSync(volume);
+  new AtomicWriter(volume).writeSync(configMapPayload({ 'app.conf': 'listen 80;\n' }));
   const plain = join(root, 'plain');
   mkdirSync(plain);
   writeFileSync(join(plain, 'a.conf'), 'a\n');
   writeFileSync(join(plain, 'b.conf'), 'b\n');
-  return { volume: volume.dir, plain };
+  return { volume, plain };
 }
 
 function check(dirs: Dirs, name: string, extra: readonly string[] = [], wrapper: readonly string[] = []) {

@@ -7,27 +7,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { diffFingerprints, fingerprint } from '../lib/fingerprint';
+import { AtomicWriter, configMapPayload } from '../lib/testing';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'fingerprint-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** A kubelet-style volume: payload in ..v1, ..data -> ..v1, name -> ..data/name. */
-function kubeletVolume(dir: string, version: string, files: Record<string, string>): void {
-  const payload = join(dir, `..${version}`);
-  mkdirSync(payload);
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(payload, name), content);
-  symlinkSync(`..${version}`, join(dir, '..data_tmp'));
-  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-  for (const name of Object.keys(files)) {
-    try {
-      symlinkSync(join('..data', name), join(dir, name));
-    } catch {
-      // already linked by an earlier version
-    }
-  }
 }
 
 test('identical content gives an identical fingerprint, different content a different one', (t) => {
@@ -67,15 +52,12 @@ test('nested directories are included and renames are changes', (t) => {
 
 test('a kubelet volume is read through ..data and reported under user-visible names', (t) => {
   const dir = tempDir(t);
-  kubeletVolume(dir, 'v1', { 'nginx.conf': 'v1' });
+  const writer = new AtomicWriter(dir);
+  writer.writeSync(configMapPayload({ 'nginx.conf': 'v1' }));
   const v1 = fingerprint([dir]);
   assert.deepEqual([...v1.files.keys()], [join(dir, 'nginx.conf')]);
   // A new key is part of the commit even before the kubelet creates its user-visible link.
-  mkdirSync(join(dir, '..v2'));
-  writeFileSync(join(dir, '..v2', 'nginx.conf'), 'v1');
-  writeFileSync(join(dir, '..v2', 'extra.conf'), 'new');
-  symlinkSync('..v2', join(dir, '..data_tmp'));
-  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  writer.swapSync(writer.stageSync(configMapPayload({ 'nginx.conf': 'v1', 'extra.conf': 'new' })));
   const v2 = fingerprint([dir]);
   assert.deepEqual(diffFingerprints(v1, v2), { added: [join(dir, 'extra.conf')], removed: [], modified: [] });
 });

@@ -3,15 +3,15 @@
 // prom-client is loaded only when the endpoint is on; an address that cannot
 // be used stops the start in one line.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { KubeletVolumeWriter } from '../demo/kubelet-volume-writer';
 import { fingerprint } from '../lib/fingerprint';
 import { startHttpEndpoint } from '../lib/sidecar/http-server';
+import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { describeResult, runCommand } from './helpers/child-process';
 import { NamedApp } from './helpers/named-app';
 import { CLI, SidecarProcess } from './helpers/sidecar-process';
@@ -91,13 +91,15 @@ test('the endpoint answers /healthz, /readyz by readiness, /metrics, and refuses
 });
 
 test('metrics follow the reload loop: reloads by result, changes, skips, target not found, watches, fingerprint', async (t) => {
-  const volume = new KubeletVolumeWriter(join(tempDir(t, 'http-endpoint-'), 'config'));
-  volume.write({ 'app.conf': 'v1\n' });
+  const dir = join(tempDir(t, 'http-endpoint-'), 'config');
+  mkdirSync(dir);
+  const writer = new AtomicWriter(dir);
+  writer.writeSync(configMapPayload({ 'app.conf': 'v1\n' }));
   const name = `metrics-app-${process.pid}`;
   const app = await NamedApp.start(t, name);
   const port = await freePort();
   const sidecar = new SidecarProcess({
-    env: { CONFIG_DIR: volume.dir, PROCESS_NAME: name, METRICS_ADDR: `127.0.0.1:${port}` },
+    env: { CONFIG_DIR: dir, PROCESS_NAME: name, METRICS_ADDR: `127.0.0.1:${port}` },
   });
   t.after(() => sidecar.stop());
   await sidecar.waitForMessage('ready');
@@ -112,11 +114,11 @@ test('metrics follow the reload loop: reloads by result, changes, skips, target 
   assert.equal(samples.get('config_reloader_reloads_total{result="no_target"}'), 0);
   assert.equal(samples.get('config_reloader_watches'), 1);
   assert.equal(samples.get('config_reloader_ready'), 1);
-  assert.equal(samples.get(`config_reloader_config_info{fingerprint="${fingerprint([volume.dir]).digest}"}`), 1);
+  assert.equal(samples.get(`config_reloader_config_info{fingerprint="${fingerprint([dir]).digest}"}`), 1);
   assert.ok(samples.has('process_resident_memory_bytes'), 'default process metrics are exported too');
 
   const before = Date.now() / 1000;
-  volume.write({ 'app.conf': 'v2\n' });
+  writer.writeSync(configMapPayload({ 'app.conf': 'v2\n' }));
   await app.waitForSignals(1);
   await sidecar.waitForMessage('reload sent');
   samples = await scrape(base);
@@ -126,23 +128,23 @@ test('metrics follow the reload loop: reloads by result, changes, skips, target 
   assert.ok(last >= before - 1 && last <= Date.now() / 1000 + 1, `last successful reload at ${last}`);
   assert.ok((samples.get('config_reloader_watch_events_total') ?? 0) > 0);
   const infos = [...samples.keys()].filter((key) => key.startsWith('config_reloader_config_info{'));
-  assert.deepEqual(infos, [`config_reloader_config_info{fingerprint="${fingerprint([volume.dir]).digest}"}`], 'one info series, the new fingerprint');
+  assert.deepEqual(infos, [`config_reloader_config_info{fingerprint="${fingerprint([dir]).digest}"}`], 'one info series, the new fingerprint');
 
-  volume.write({ 'app.conf': 'v2\n' }); // identical content in a new ..timestamp directory
+  writer.writeSync(configMapPayload({ 'app.conf': 'v2\n' }), { force: true }); // identical content in a new ..timestamp directory
   await sidecar.waitForMessage('skipped: content unchanged');
   samples = await scrape(base);
   assert.equal(samples.get('config_reloader_skipped_unchanged_total'), 1);
   assert.equal(samples.get('config_reloader_reloads_total{result="success"}'), 1);
 
   // The app is held now: the second reload goes through its handle.
-  volume.write({ 'app.conf': 'v2b\n' });
+  writer.writeSync(configMapPayload({ 'app.conf': 'v2b\n' }));
   await app.waitForSignals(2);
   await waitFor('the second reload to be logged', () => sidecar.messages('reload sent').length === 2);
   samples = await scrape(base);
   assert.equal(samples.get('config_reloader_reloads_total{result="success"}'), 2);
 
   await app.kill();
-  volume.write({ 'app.conf': 'v3\n' });
+  writer.writeSync(configMapPayload({ 'app.conf': 'v3\n' }));
   await sidecar.waitForMessage('target not found');
   samples = await scrape(base);
   assert.equal(samples.get('config_reloader_target_not_found_total'), 1);

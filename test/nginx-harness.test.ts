@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readlinkSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 
-import type { Payload } from './helpers/atomic-writer';
+import type { Payload } from '../lib/testing';
 import { servedBodyConf } from './helpers/nginx';
 import { ignoredSighups, nginxSignals, parseNginxLog, reloads } from './helpers/nginx-log';
 import { startNginxPod, type NginxPod } from './helpers/nginx-pod';

@@ -1,4 +1,4 @@
-// What `npm pack` puts in the tarball: the library, the CLI, the addon's
+// What `npm pack` puts in the tarball: the library (its testing entry too), the CLI, the addon's
 // sources and prebuilds; nothing that only serves this repository.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ interface PackReport {
   readonly files: ReadonlyArray<{ readonly path: string }>;
 }
 
-test('npm pack ships the library, the CLI and the addon sources, and no demo, test or benchmark code', async () => {
+test('npm pack ships the library with its testing entry, the CLI and the addon sources, and no demo, test or benchmark code', async () => {
   // --ignore-scripts: `prepare` would rebuild dist/, which the suite has just built.
   const result = await runCommand('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PACKAGE_ROOT });
   assert.equal(result.code, 0, describeResult(result));
@@ -20,7 +20,7 @@ test('npm pack ships the library, the CLI and the addon sources, and no demo, te
   for (const required of [
     'package.json', 'README.md', 'binding.gyp', 'native/addon.cc', 'native/inotify_handle.cc', 'native/signals.cc',
     'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/native.js', 'dist/lib/process-handle.js', 'dist/lib/sidecar/cli/version.js',
-    'dist/bin/config-reloader.js',
+    'dist/lib/testing/index.js', 'dist/lib/testing/index.d.ts', 'dist/bin/config-reloader.js',
   ]) {
     assert.ok(paths.includes(required), `${required} is missing from the tarball`);
   }

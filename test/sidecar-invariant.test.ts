@@ -12,11 +12,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
-import { AtomicWriter } from './helpers/atomic-writer';
+import { AtomicWriter, configMapPayload, setVolumeOwnership } from '../lib/testing';
 import { NamedApp } from './helpers/named-app';
 import { SidecarProcess } from './helpers/sidecar-process';
-import { configMapPayload } from './helpers/volume-payloads';
-import { setVolumeOwnership } from './helpers/volume-ownership';
 
 const SEQUENCES = 6;
 const STEPS = 10;

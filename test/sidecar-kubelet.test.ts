@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
-import { AtomicWriter, type AtomicWriterOptions, type Payload } from './helpers/atomic-writer';
+import {
+  AtomicWriter, configMapPayload, projectedPayload, secretPayload, setVolumeOwnership, type AtomicWriterOptions, type Payload,
+} from '../lib/testing';
 import { NamedApp } from './helpers/named-app';
 import { SidecarProcess } from './helpers/sidecar-process';
-import { configMapPayload, projectedPayload, secretPayload } from './helpers/volume-payloads';
-import { SyncVolume } from './helpers/sync-volume';
-import { setVolumeOwnership } from './helpers/volume-ownership';
 
 /** A debounce far longer than any test waits: a reload that arrives was sent without it. */
 const DEBOUNCE = '60s';
@@ -50,19 +49,6 @@ async function kubeletVolume(
   return { dir, writer, app, sidecar };
 }
 
-/** A volume written synchronously (SyncVolume), its app, and the sidecar watching it, ready. */
-async function syncVolumeSidecar(
-  t: { after(fn: () => unknown): void },
-  name: string,
-  env: Readonly<Record<string, string>> = {},
-): Promise<{ volume: SyncVolume; app: NamedApp; sidecar: SidecarProcess }> {
-  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
-  const app = await NamedApp.start(t, name);
-  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: volume.dir, PROCESS_NAME: app.name, DEBOUNCE, ...env } });
-  t.after(() => sidecar.stop());
-  await sidecar.waitForMessage('ready');
-  return { volume, app, sidecar };
-}
 
 test('reloads exactly once per ConfigMap update, at once, and never at start-up', async (t) => {
   const { dir, writer, app, sidecar } = await kubeletVolume(t, `cm-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }));
@@ -82,8 +68,8 @@ test('reloads exactly once per ConfigMap update, at once, and never at start-up'
 });
 
 test('starts no thread beyond those of a bare node process, also after reloading', async (t) => {
-  const { volume, app, sidecar } = await syncVolumeSidecar(t, `threads-app-${process.pid}`);
-  volume.commit({ 'app.conf': 'v1' });
+  const { writer, app, sidecar } = await kubeletVolume(t, `threads-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }));
+  writer.writeSync(configMapPayload({ 'app.conf': 'v1' }));
   await app.waitForSignals(1);
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
   t.after(() => bare.kill('SIGKILL'));
@@ -100,22 +86,23 @@ function threadsOf(pid: number | undefined): number {
 }
 
 test('an update reverted within microseconds is either never signalled or signalled again after the revert', async (t) => {
-  const { volume, app, sidecar } = await syncVolumeSidecar(t, `revert-app-${process.pid}`);
+  const { writer, app, sidecar } = await kubeletVolume(t, `revert-app-${process.pid}`, configMapPayload({ 'app.conf': 'v0' }));
   // The first reload makes the app a held target, reached through its handle.
-  volume.commit({ 'app.conf': 'v1' });
+  writer.writeSync(configMapPayload({ 'app.conf': 'v1' }));
   await app.waitForSignals(1);
   let sent = 1;
   for (let round = 0; round < 10; round++) {
     const before = app.signals().length;
-    const update = volume.stage({ 'app.conf': 'v2' });
-    const revert = volume.stage({ 'app.conf': 'v1' });
-    volume.swap(update);
+    const update = writer.stageSync(configMapPayload({ 'app.conf': 'v2' }));
+    // Staged against v1, which is what it holds: only force makes it a version of its own.
+    const revert = writer.stageSync(configMapPayload({ 'app.conf': 'v1' }), { force: true });
+    writer.swapSync(update);
     // 0 to 0.45 ms: from before the sidecar can look at the update to after
     // it has signalled.
     spinFor(round * 50_000);
     const reverting = process.hrtime.bigint();
-    volume.swap(revert);
-    volume.tidy();
+    writer.swapSync(revert);
+    writer.tidySync(revert);
     await sleep(QUIET_MS);
     const signals = app.signals().slice(before);
     // Nothing (the revert came before anyone looked), or a last signal after

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
+import { setVolumeOwnership } from '../lib/testing';
 import { processHandleDescriptors } from './helpers/descriptors';
 import { servedBodyConf } from './helpers/nginx';
 import { startNginxPod } from './helpers/nginx-pod';
 import { CLI } from './helpers/sidecar-process';
-import { setVolumeOwnership } from './helpers/volume-ownership';
 import { waitFor } from './helpers/wait-for';
 
 const UPDATES = 4;

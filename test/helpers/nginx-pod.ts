@@ -12,7 +12,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { AtomicWriter, type AtomicWriterOptions, type Payload } from './atomic-writer';
+import { AtomicWriter, type AtomicWriterOptions, type Payload } from '../../lib/testing';
 import type { Cleanup } from './child-process';
 import { Nginx, type NginxOptions } from './nginx';
 import { type NamespacedProcess, PidNamespace, type SpawnInNamespaceOptions } from './pid-namespace';
