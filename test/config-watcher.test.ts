@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
 import { type ConfigChange, ConfigWatcher, type UnchangedCheck } from '../lib';
-import { SyncVolume } from './helpers/sync-volume';
+import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { waitFor } from './helpers/wait-for';
 
 /** Long enough for a change, if one were coming, to have come. */
@@ -18,6 +18,17 @@ function tempDir(t: { after(fn: () => unknown): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'config-watcher-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A kubelet-style volume in a new temporary directory, written synchronously. */
+function kubeletVolume(t: { after(fn: () => unknown): void }, files: Readonly<Record<string, string>>): { dir: string; commit(files: Readonly<Record<string, string>>): void } {
+  const dir = tempDir(t);
+  const writer = new AtomicWriter(dir);
+  const commit = (next: Readonly<Record<string, string>>): void => {
+    writer.writeSync(configMapPayload(next), { force: true });
+  };
+  commit(files);
+  return { dir, commit };
 }
 
 interface Recorded {
@@ -37,7 +48,7 @@ async function watch(t: { after(fn: () => unknown): void }, dirs: string[], debo
 }
 
 test('open() resolves with every watch in place and the starting fingerprint, and reports nothing', async (t) => {
-  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
+  const volume = kubeletVolume(t, { 'app.conf': 'v0' });
   const { watcher, changes, unchanged } = await watch(t, [volume.dir]);
   assert.deepEqual([...watcher.fingerprint.files.keys()], [join(volume.dir, 'app.conf')]);
   assert.deepEqual(watcher.directories, [{ dir: volume.dir, kind: 'kubelet volume', watches: 1 }]);
@@ -46,7 +57,7 @@ test('open() resolves with every watch in place and the starting fingerprint, an
 });
 
 test('one change per kubelet commit, naming the modified file; a resync with the same bytes is unchanged', async (t) => {
-  const volume = SyncVolume.create(t, { 'app.conf': 'v0', 'keep.conf': 'k' });
+  const volume = kubeletVolume(t, { 'app.conf': 'v0', 'keep.conf': 'k' });
   const { changes, unchanged } = await watch(t, [volume.dir], 60_000);
   for (let version = 1; version <= 3; version++) {
     volume.commit({ 'app.conf': `v${version}`, 'keep.conf': 'k' });
@@ -138,7 +149,7 @@ test('a directory deleted and created again is reported lost, back, and then onc
 });
 
 test('iterates over changes until aborted, and a slow consumer gets them merged from what it saw last', async (t) => {
-  const volume = SyncVolume.create(t, { 'a.conf': 'a0', 'b.conf': 'b0' });
+  const volume = kubeletVolume(t, { 'a.conf': 'a0', 'b.conf': 'b0' });
   const watcher = await ConfigWatcher.open({ dirs: [volume.dir] });
   t.after(() => watcher.close());
   const controller = new AbortController();
@@ -160,7 +171,7 @@ test('iterates over changes until aborted, and a slow consumer gets them merged 
 });
 
 test('for await ends when the watcher is closed', async (t) => {
-  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
+  const volume = kubeletVolume(t, { 'app.conf': 'v0' });
   const watcher = await ConfigWatcher.open({ dirs: [volume.dir] });
   const seen: string[] = [];
   const loop = (async () => {
