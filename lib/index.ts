@@ -28,4 +28,5 @@ export {
 export type { ProcessInfo, ProcessSignals, ProcessSummary } from './proc';
 export { signalProcess } from './signal-process';
 export { openProcess, ProcessHandle } from './process-handle';
-export type { SignalMethod, SignalProcessOptions, SignalTarget } from './signal-process';
+export type { ProcessTarget } from './process-handle';
+export type { SignalMethod, SignalProcessOptions, SignalTarget } from './process-target';

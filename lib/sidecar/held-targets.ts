@@ -7,9 +7,7 @@
 // prove it is still one the scan would choose: alive, the same program under
 // the same name, with the same parent (delivery.ts leaves anything else to
 // the scan).
-import { type ProcessSummary, readProcessSummary } from '../proc';
-import type { ProcStatus } from '../proc-parse';
-import { openProcess, type ProcessHandle } from '../process-handle';
+import { openProcess, type ProcessHandle, type ProcessSummary, type ProcStatus, readProcessSummary } from '../index';
 import { matchesName } from './targets';
 
 /** A target and the handle that reaches it. */
