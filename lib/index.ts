@@ -30,3 +30,13 @@ export { signalProcess } from './signal-process';
 export { openProcess, ProcessHandle } from './process-handle';
 export type { ProcessTarget } from './process-handle';
 export type { SignalMethod, SignalProcessOptions, SignalTarget } from './process-target';
+export {
+  describeSignalSender,
+  describeSignalTarget,
+  isSignalPermissionError,
+  refusalBeyondUids,
+  signalPermissionMessage,
+  uidsAllowSignal,
+} from './signal-permission';
+export type { SignalPermission, SignalPermissionError } from './signal-permission';
+export { CAP_KILL, hasEffectiveCapability } from './capabilities';

@@ -30,6 +30,7 @@ import {
   type SignalTarget,
 } from './process-target';
 import { readDescriptorShared } from './read-file-shared';
+import { signalPermissionError } from './signal-permission';
 import { parseSignal } from './signals';
 
 /**
@@ -130,8 +131,9 @@ export class ProcessHandle {
    *
    * A zombie accepts a pidfd signal and discards it; {@link status} tells.
    *
-   * @throws {SystemError} ESRCH when the process has exited, EPERM when this
-   *   process may not signal it (see signalProcess).
+   * @throws {SignalPermissionError} EPERM when this process may not signal
+   *   it; the message names both uids and the fixes.
+   * @throws {SystemError} ESRCH when the process has exited.
    * @throws {InvalidSignalError} when the signal is not a usable name or number.
    * @throws {Error} when the handle is closed.
    */
@@ -140,12 +142,14 @@ export class ProcessHandle {
     if (this.closed) throw closedHandle(this.pid);
     const syscall = syscallOf(this.method);
     // With kill(2) the status is read first, to send only while the process is there.
-    if (this.method === 'kill') this.status();
+    const before = this.method === 'kill' ? this.status() : undefined;
     try {
       if (this.method === 'pidfd') native.pidfdSendSignal(this.#pidfd, signo);
       else native.kill(this.pid, signo);
     } catch (error) {
       if (hasCode(error, 'ESRCH')) throw processGone(this.pid, syscall, 'has exited');
+      // status() throws ESRCH if the process exited after refusing: then that is the news.
+      if (hasCode(error, 'EPERM')) throw signalPermissionError(syscall, this.pid, before ?? this.status());
       throw error;
     }
   }

@@ -57,9 +57,10 @@ import { parseSignal } from './signals';
  *     another process, or no process has the pid (syscall `pidfd_send_signal`
  *     or `kill`; `pidfd_open` when the process is gone before it is opened).
  *     The message says which. Nothing was sent.
- *   - EPERM when this process may not signal the target: kill(2) requires
- *     the sender's real or effective uid to equal the target's real or saved
- *     uid, or CAP_KILL.
+ *   - EPERM ({@link SignalPermissionError}) when this process may not signal
+ *     the target: kill(2) requires the sender's real or effective uid to
+ *     equal the target's real or saved uid, or CAP_KILL. The message names
+ *     both uids and the two fixes.
  *   - ENOSYS with method `pidfd` where pidfd_open is unavailable.
  * @throws {InvalidSignalError} when the signal is not a usable name or number.
  * @throws {RangeError} when a pid is not a positive integer: kill(2) would

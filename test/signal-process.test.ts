@@ -271,6 +271,45 @@ describe('signalProcess across users and sandboxes', () => {
     await assertReceivedOnly(recorder, []);
   });
 
+  it("fails with EPERM naming the target's uid and ours, and both fixes: uid 1001's process, signalled by uid 65534 and by root without CAP_KILL", async (t) => {
+    assert.equal(process.getuid?.(), 0, 'this test needs setpriv to run as other uids');
+    const recorder = await startSignalRecorder(t, {
+      handle: ['SIGHUP', 'SIGUSR2'],
+      wrapper: ['setpriv', '--reuid=1001', '--regid=1001', '--clear-groups'],
+    });
+    assert.equal(targetOf(recorder.pid).uid, 1001);
+    // The work tree may sit where uid 65534 cannot enter; the copy is readable by all.
+    const root = copyPackageReadableByAll(t);
+    const body = `
+      attempt('uid', () => [process.getuid(), process.geteuid()]);
+      attempt('auto', () => signalProcess(${recorder.pid}, 'HUP'));
+      attempt('kill', () => signalProcess(${recorder.pid}, 'SIGHUP', { method: 'kill' }));
+      const handle = openProcess(${recorder.pid});
+      attempt('handle', () => handle.signal('hup'));
+      handle.close();`;
+    const script = libraryScript(root, { index: ['openProcess', 'signalProcess'] }, body);
+    const senders = [
+      { who: 'uid 65534', command: NOBODY, uid: 65534 },
+      { who: 'root without CAP_KILL', command: ['setpriv', '--inh-caps=-all', '--bounding-set=-kill'], uid: 0 },
+    ];
+    for (const { who, command, uid } of senders) {
+      const outcomes = await runLibraryScript(command, script);
+      assert.deepEqual(outcomes['uid'], { result: [uid, uid] }, who);
+      for (const [attempt, syscall] of [['auto', 'pidfd_send_signal'], ['kill', 'kill'], ['handle', 'pidfd_send_signal']] as const) {
+        assertSystemError(
+          outcomes[attempt],
+          'EPERM',
+          syscall,
+          new RegExp(
+            `^EPERM: operation not permitted, ${syscall}: cannot signal node \\(pid ${recorder.pid}, uid 1001\\); ` +
+              `this process runs as uid ${uid} without CAP_KILL\\. .*Fix: run as uid 1001, or grant this process CAP_KILL$`,
+          ),
+        );
+      }
+    }
+    await assertReceivedOnly(recorder, []);
+  });
+
   // pidfd_open fails with ENOSYS on old kernels and under seccomp profiles
   // that predate it; some profiles answer EPERM instead.
   for (const errnoName of ['ENOSYS', 'EPERM'] as const) {

@@ -16,7 +16,7 @@ import { errorMessage, hasCode } from '../errors';
 import { combineStatus, ignoresSignal, listProcessSummaries, type ProcessSummary } from '../proc';
 import { maskHas, type ProcStatus } from '../proc-parse';
 import { defaultActionTerminates, type Signal } from '../signals';
-import { CAP_KILL, hasEffectiveCapability } from './capabilities';
+import { isSignalPermissionError } from '../index';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
 import { type HeldTarget, heldStatus, MAX_HELD, openTarget } from './held-targets';
 import type { Logger } from './log';
@@ -154,14 +154,8 @@ async function sendThrough(held: HeldTarget, initial: ProcStatus, options: Deliv
   try {
     handle.signal(signal.number);
   } catch (error) {
-    if (hasCode(error, 'EPERM')) {
-      const reason = permissionMessage({
-        target: combineStatus(summary, status),
-        signalName: signal.name,
-        ourUid: process.getuid?.() ?? -1,
-        haveCapKill: hasEffectiveCapability(CAP_KILL),
-      });
-      log.error('reload not sent', { pid: summary.pid, reason });
+    if (isSignalPermissionError(error)) {
+      log.error('reload not sent', { pid: summary.pid, reason: permissionMessage(signal.name, error.permission) });
       return 'permission';
     }
     if (hasCode(error, 'ESRCH')) {

@@ -10,6 +10,7 @@ import { fingerprint } from '../../fingerprint';
 import { isKubeletVolume } from '../../kubelet-volume';
 import { processNames, selectTargets } from '../targets';
 import { defaultActionTerminates } from '../../signals';
+import { type SignalPermission, uidsAllowSignal } from '../../index';
 
 export interface DirectoryReport {
   readonly dir: string;
@@ -87,12 +88,18 @@ function inspectTarget(config: Config, target: ProcessInfo, identity: Identity):
   const { signal } = config;
   const catches = catchesSignal(target, signal.number);
   const ignores = ignoresSignal(target, signal.number);
-  // kill(2) compares our real or effective uid with the target's real (or
-  // saved) uid; CAP_KILL bypasses the check. /proc gives the real uid.
-  const permitted = identity.haveCapKill || identity.uid === target.uid || identity.euid === target.uid;
+  // ProcessInfo has the real uid only; kill(2) would also accept the saved one.
+  const permission: SignalPermission = {
+    pid: target.pid,
+    name: target.comm,
+    targetUid: { real: target.uid },
+    senderUid: { real: identity.uid, effective: identity.euid },
+    senderHasCapKill: identity.haveCapKill,
+  };
+  const permitted = uidsAllowSignal(permission);
   let problem: string | null = null;
   if (!permitted) {
-    problem = `likely to fail: ${permissionMessage({ target, signalName: signal.name, ourUid: identity.uid, haveCapKill: identity.haveCapKill })}`;
+    problem = `likely to fail: ${permissionMessage(signal.name, permission)}`;
   } else if (ignores) {
     problem = ignoredSignalMessage(target, signal.name);
   } else if (!catches && defaultActionTerminates(signal.number)) {

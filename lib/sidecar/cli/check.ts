@@ -4,7 +4,7 @@
 // Exit 0 when a reload would reach every target and be caught, 1 otherwise.
 // Text for people; JSON (one object) with --log-format json, for scripts.
 import { listProcesses } from '../../proc';
-import { CAP_KILL, hasEffectiveCapability } from '../capabilities';
+import { CAP_KILL, hasEffectiveCapability } from '../../index';
 import type { Config } from '../config';
 import { formatDuration } from '../config-values';
 import { buildReport, type CheckReport, type Identity } from './check-report';
