@@ -40,4 +40,15 @@ export {
 export type { ProcessInfo, ProcessSignals, ProcessSummary } from './proc';
 export { signalProcess } from './signal-process';
 export { openProcess, ProcessHandle } from './process-handle';
-export type { SignalMethod, SignalProcessOptions, SignalTarget } from './signal-process';
+export type { ProcessTarget } from './process-handle';
+export type { SignalMethod, SignalProcessOptions, SignalTarget } from './process-target';
+export {
+  describeSignalSender,
+  describeSignalTarget,
+  isSignalPermissionError,
+  refusalBeyondUids,
+  signalPermissionMessage,
+  uidsAllowSignal,
+} from './signal-permission';
+export type { SignalPermission, SignalPermissionError } from './signal-permission';
+export { CAP_KILL, hasEffectiveCapability } from './capabilities';

@@ -13,77 +13,35 @@
 // (docs/benchmarks.md). Through a handle, checking the target's signal
 // handler and sending the signal is one read and one pidfd_send_signal,
 // instead of opening and re-checking /proc each time.
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { constants } from 'node:os';
 
-import { hasCode, type SystemError } from './errors';
+import { hasCode } from './errors';
 import { native } from './native';
-import { parseStat, parseStatus, type ProcStatus } from './proc-parse';
-import { readDescriptorShared, readFileShared } from './read-file-shared';
-import type { SignalMethod, SignalProcessOptions, SignalTarget } from './signal-process';
+import { parseStatus, type ProcStatus } from './proc-parse';
+import {
+  assertStillTarget,
+  isExited,
+  processGone,
+  requestedMethod,
+  resolveTarget,
+  type SignalMethod,
+  type SignalProcessOptions,
+  type SignalTarget,
+} from './process-target';
+import { readDescriptorShared } from './read-file-shared';
+import { signalPermissionError } from './signal-permission';
 import { parseSignal } from './signals';
 
-const METHODS: ReadonlySet<string> = new Set(['auto', 'pidfd', 'kill']);
-
-/** The ESRCH error of a target that is gone, shaped like Node's and the addon's errors. */
-function processGone(target: SignalTarget, syscall: string, what: string): SystemError {
-  return Object.assign(new Error(`ESRCH: process ${target.pid} ${what}; no signal was sent, ${syscall}`), {
-    code: 'ESRCH',
-    // Negative, as in the errors Node and the addon throw.
-    errno: -constants.errno.ESRCH,
-    syscall,
-  });
-}
-
-// A zombie (exited, not yet reaped by its parent) still has its /proc entry
-// and accepts signals, but discards them: for a sender it is gone. State Z
-// with other threads still running is not one: the main thread called
-// pthread_exit, and the process lives on and handles signals. (While the
-// whole process is exiting, its other threads are counted for a few
-// microseconds more; a signal sent then is lost with the process.)
-function isExited(process: { readonly state: string; readonly threads: number }): boolean {
-  return (process.state === 'Z' || process.state === 'X') && process.threads <= 1;
-}
-
 /**
- * Throws ESRCH unless /proc/<pid>/stat still shows the target: same start
- * time and not yet exited.
+ * A process, given any way a caller may hold one: a pid, a Node
+ * ChildProcess, a ProcessHandle, or the { pid, startTime } of a ProcessInfo
+ * or ProcessSummary. See {@link openProcess} for what each promises.
  */
-function assertStillTarget(target: SignalTarget, syscall: string): void {
-  let text: string;
-  try {
-    text = readFileShared(`/proc/${target.pid}/stat`).toString('utf8');
-  } catch (error) {
-    if (hasCode(error, 'ENOENT', 'ESRCH')) throw processGone(target, syscall, 'has exited');
-    throw error;
-  }
-  const stat = parseStat(text);
-  if (stat.startTime !== target.startTime) {
-    throw processGone(
-      target,
-      syscall,
-      `has exited and its pid was reused by another process (${stat.comm}, started at ${stat.startTime} ` +
-        `clock ticks after boot, not ${target.startTime})`,
-    );
-  }
-  if (isExited(stat)) throw processGone(target, syscall, 'has exited (a zombie its parent has not reaped yet)');
-}
+export type ProcessTarget = number | ChildProcess | ProcessHandle | SignalTarget;
 
-function validateTarget(target: SignalTarget): void {
-  // kill(2) reads pid 0 as "my process group" and -1 as "every process I
-  // may signal": neither may ever come from a lookup that went wrong.
-  if (!Number.isSafeInteger(target.pid) || target.pid <= 0) {
-    throw new RangeError(`target.pid must be a positive whole number, got ${String(target.pid)}`);
-  }
-  if (!Number.isSafeInteger(target.startTime) || target.startTime < 0) {
-    throw new RangeError(`target.startTime must be a whole number of clock ticks, got ${String(target.startTime)}`);
-  }
-}
-
-/** Throws unless signo is a usable signal number, before any system call. */
-export function validateSignal(signo: number): void {
-  if (typeof signo !== 'number') throw new TypeError(`signo must be a number, got ${typeof signo}`);
-  parseSignal(signo);
+function syscallOf(method: SignalMethod): string {
+  return method === 'pidfd' ? 'pidfd_send_signal' : 'kill';
 }
 
 // A handle dropped without close() would hold its descriptors for the life
@@ -96,6 +54,10 @@ const unclosed = new FinalizationRegistry<{ readonly pidfd: number; readonly sta
     // Nothing to report to: the handle is gone.
   }
 });
+
+function closedHandle(pid: number): Error {
+  return new Error(`the handle on process ${pid} is closed`);
+}
 
 // Only openProcess, which proves what the descriptors name, may make a handle.
 const OPENED = Symbol('opened by openProcess');
@@ -138,54 +100,57 @@ export class ProcessHandle {
     return this.#statusFd;
   }
 
-  #syscall(): string {
-    return this.method === 'pidfd' ? 'pidfd_send_signal' : 'kill';
-  }
-
   /**
    * Reads /proc/<pid>/status of this process now: its signal masks, uids,
    * name and state, fresh on every call.
    *
-   * @throws {SystemError} ESRCH once the process has exited (a zombie
-   *   included), whoever has its pid now.
+   * @throws {SystemError} ESRCH ("process N has exited") once the process
+   *   has exited (a zombie included), whoever has its pid now.
    * @throws {Error} when the handle is closed.
    */
   status(): ProcStatus {
-    if (this.closed) throw new Error(`the handle on process ${this.pid} is closed`);
+    if (this.closed) throw closedHandle(this.pid);
     let text: string;
     try {
       text = readDescriptorShared(this.#statusFd).toString('utf8');
     } catch (error) {
-      if (hasCode(error, 'ESRCH')) throw processGone(this, this.#syscall(), 'has exited');
+      if (hasCode(error, 'ESRCH')) throw processGone(this.pid, syscallOf(this.method), 'has exited');
       throw error;
     }
     const status = parseStatus(text);
-    if (isExited(status)) throw processGone(this, this.#syscall(), 'has exited (a zombie its parent has not reaped yet)');
+    if (isExited(status)) throw processGone(this.pid, syscallOf(this.method), 'has exited (a zombie its parent has not reaped yet)');
     return status;
   }
 
   /**
-   * Sends signal `signo` to this process. Through a pidfd it cannot reach
-   * another process; with method `kill` it reads status first and sends
-   * only if the process is still there, which leaves a window of
-   * microseconds in which a pid reuse would go unnoticed (as in
-   * signalProcess).
+   * Sends a signal, given by name (`'SIGHUP'`, `'HUP'`, `'hup'`) or number,
+   * to this process. Through a pidfd it cannot reach another process; with
+   * method `kill` it reads status first and sends only if the process is
+   * still there, which leaves a window of microseconds in which a pid reuse
+   * would go unnoticed (as in signalProcess).
    *
    * A zombie accepts a pidfd signal and discards it; {@link status} tells.
    *
-   * @throws {SystemError} ESRCH when the process has exited, EPERM when this
-   *   process may not signal it (see signalProcess).
-   * @throws {InvalidSignalError} when signo is not a usable signal number.
+   * @throws {SignalPermissionError} EPERM when this process may not signal
+   *   it; the message names both uids and the fixes.
+   * @throws {SystemError} ESRCH when the process has exited.
+   * @throws {InvalidSignalError} when the signal is not a usable name or number.
    * @throws {Error} when the handle is closed.
    */
-  signal(signo: number): void {
-    validateSignal(signo);
-    if (this.closed) throw new Error(`the handle on process ${this.pid} is closed`);
-    if (this.method === 'pidfd') {
-      native.pidfdSendSignal(this.#pidfd, signo);
-    } else {
-      this.status();
-      native.kill(this.pid, signo);
+  signal(signal: string | number): void {
+    const signo = parseSignal(signal).number;
+    if (this.closed) throw closedHandle(this.pid);
+    const syscall = syscallOf(this.method);
+    // With kill(2) the status is read first, to send only while the process is there.
+    const before = this.method === 'kill' ? this.status() : undefined;
+    try {
+      if (this.method === 'pidfd') native.pidfdSendSignal(this.#pidfd, signo);
+      else native.kill(this.pid, signo);
+    } catch (error) {
+      if (hasCode(error, 'ESRCH')) throw processGone(this.pid, syscall, 'has exited');
+      // status() throws ESRCH if the process exited after refusing: then that is the news.
+      if (hasCode(error, 'EPERM')) throw signalPermissionError(syscall, this.pid, before ?? this.status());
+      throw error;
     }
   }
 
@@ -210,50 +175,71 @@ export class ProcessHandle {
   }
 }
 
-/**
- * Opens a handle on the target process: a pidfd (where the kernel and any
- * seccomp filter allow pidfd_open, see signalProcess for `method`) and its
- * /proc/<pid>/status, then checks that the process still has the start
- * time the caller saw. Everything done through the handle afterwards
- * reaches that process or fails with ESRCH.
- *
- * @throws {SystemError} ESRCH when the process has exited, is a zombie or
- *   its pid now belongs to another process; ENOSYS with method `pidfd` where
- *   pidfd_open is unavailable; EACCES when /proc hides the process
- *   (hidepid=noaccess).
- * @throws {RangeError} when pid is not a positive integer.
- */
-export function openProcess(target: SignalTarget, options: SignalProcessOptions = {}): ProcessHandle {
-  const requested = options.method ?? 'auto';
-  validateTarget(target);
-  if (!METHODS.has(requested)) {
-    throw new TypeError(`options.method must be 'auto', 'pidfd' or 'kill', got ${JSON.stringify(requested)}`);
+/** The identity to open: a handle's own, or one resolved from the target. */
+function identityOf(target: ProcessTarget, requested: 'auto' | SignalMethod): SignalTarget {
+  if (target instanceof ProcessHandle) {
+    if (target.closed) throw closedHandle(target.pid);
+    return { pid: target.pid, startTime: target.startTime };
   }
+  return resolveTarget(target, requested === 'kill' ? 'kill' : 'pidfd_open');
+}
+
+/**
+ * Opens a handle on one process: a pidfd (where the kernel and any seccomp
+ * filter allow pidfd_open, see signalProcess for `method`) and its
+ * /proc/<pid>/status, then checks that the process still has the start
+ * time of the target. Everything done through the handle afterwards reaches
+ * that process or fails with ESRCH.
+ *
+ * The target:
+ * - a ProcessInfo or ProcessSummary (any { pid, startTime }): the process
+ *   the lookup saw, refused with ESRCH if it has exited since, even when
+ *   another process has its pid now;
+ * - a pid, or a Node ChildProcess: whichever process has that pid at the
+ *   moment of the call, its start time read then. A pid is only as good as
+ *   the moment it is read: keep the handle to reach the same process again,
+ *   rather than opening the pid anew. A ChildProcess that has exited (exitCode
+ *   or signalCode set) or never started (no pid) is refused with ESRCH;
+ * - a ProcessHandle: a second handle on the same process, closed on its own.
+ *
+ * @throws {SystemError} ESRCH when the process has exited, is a zombie, its
+ *   pid now belongs to another process, or no process has the pid; ENOSYS
+ *   with method `pidfd` where pidfd_open is unavailable; EACCES when /proc
+ *   hides the process (hidepid=noaccess).
+ * @throws {RangeError} when a pid is not a positive whole number.
+ * @throws {TypeError} when the target is none of the above (undefined, say:
+ *   readProcess() returns that for a process that is gone), or the method unknown.
+ * @throws {Error} when the target is a closed handle.
+ */
+export function openProcess(target: ProcessTarget, options: SignalProcessOptions = {}): ProcessHandle {
+  const requested = requestedMethod(options);
+  const identity = identityOf(target, requested);
   let pidfd = -1;
   let method: SignalMethod = requested === 'kill' ? 'kill' : 'pidfd';
   if (method === 'pidfd') {
     try {
-      pidfd = native.pidfdOpen(target.pid);
+      pidfd = native.pidfdOpen(identity.pid);
     } catch (error) {
+      if (hasCode(error, 'ESRCH')) throw processGone(identity.pid, 'pidfd_open', 'has exited');
       // pidfd_open itself never fails with EPERM: that is a seccomp filter.
       if (requested !== 'auto' || !hasCode(error, 'ENOSYS', 'EPERM')) throw error;
       method = 'kill';
     }
   }
-  const syscall = method === 'pidfd' ? 'pidfd_send_signal' : 'kill';
+  const syscall = syscallOf(method);
   let statusFd = -1;
   try {
     try {
-      statusFd = openSync(`/proc/${target.pid}/status`, 'r');
+      statusFd = openSync(`/proc/${identity.pid}/status`, 'r');
     } catch (error) {
-      if (hasCode(error, 'ENOENT', 'ESRCH')) throw processGone(target, syscall, 'has exited');
+      if (hasCode(error, 'ENOENT', 'ESRCH')) throw processGone(identity.pid, syscall, 'has exited');
       throw error;
     }
-    assertStillTarget(target, syscall);
+    assertStillTarget(identity, syscall);
   } catch (error) {
     if (pidfd >= 0) native.closeFd(pidfd);
     if (statusFd >= 0) closeSync(statusFd);
     throw error;
   }
-  return new ProcessHandle(OPENED, { pid: target.pid, startTime: target.startTime }, method, pidfd, statusFd);
+  return new ProcessHandle(OPENED, identity, method, pidfd, statusFd);
 }

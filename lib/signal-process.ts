@@ -8,32 +8,28 @@
 // through it reach that process or fail with ESRCH once it has exited, even
 // if the number has been reused.
 //
-// The caller identifies its target by pid and start time (field 22 of
-// /proc/<pid>/stat), which together are unique: a process that reuses a pid
-// starts later.
-import { openProcess, validateSignal } from './process-handle';
-
-/** How a signal was delivered. */
-export type SignalMethod = 'pidfd' | 'kill';
-
-/** The process to signal, as readProcess/listProcesses reported it. */
-export interface SignalTarget {
-  readonly pid: number;
-  /** Clock ticks since boot, field 22 of /proc/<pid>/stat (ProcessInfo.startTime). */
-  readonly startTime: number;
-}
-
-export interface SignalProcessOptions {
-  /**
-   * `auto` (default): a pidfd, falling back to kill(2) only where the kernel
-   * or a seccomp filter refuses pidfd_open. `pidfd`: a pidfd or an error.
-   * `kill`: kill(2) after checking the start time; not race-free.
-   */
-  readonly method?: 'auto' | SignalMethod;
-}
+// The caller names its target by pid and start time (process-target.ts),
+// or by a pid, ChildProcess or ProcessHandle, which are reduced to that.
+import { openProcess, ProcessHandle, type ProcessTarget } from './process-handle';
+import { requestedMethod, type SignalMethod, type SignalProcessOptions } from './process-target';
+import { parseSignal } from './signals';
 
 /**
- * Sends signal `signo` to the target process and returns how.
+ * Sends a signal to the target process and returns how.
+ *
+ * The signal is a name (`'SIGHUP'`, `'HUP'`, `'hup'`, `'SIGRTMIN+3'`) or a
+ * number, read by parseSignal. The target:
+ * - a ProcessInfo or ProcessSummary (any { pid, startTime }): exactly the
+ *   process the lookup saw. If it has exited since, nothing is sent (ESRCH),
+ *   even when another process has its pid now.
+ * - a pid, or a Node ChildProcess: whichever process has that pid at the
+ *   moment of the call (its start time is read then). A pid is only as good
+ *   as the moment it is read: to signal the same process again and again
+ *   without a race, call openProcess once and keep the handle. A
+ *   ChildProcess that has exited (exitCode or signalCode set) or never
+ *   started (no pid) is refused with ESRCH: Node keeps the pid of a reaped
+ *   child, and the number may be another process's by then.
+ * - a ProcessHandle: sent through the handle, its descriptors, its method.
  *
  * With a pidfd the delivery is race-free because the pidfd is opened BEFORE
  * the start time is read. The pidfd holds whichever process had the pid at
@@ -57,19 +53,31 @@ export interface SignalProcessOptions {
  *
  * @returns the method used: `pidfd` or `kill`.
  * @throws {SystemError} with Node's shape (code, errno, syscall):
- *   - ESRCH when the target has exited, is a zombie, or its pid now belongs
- *     to another process (syscall `pidfd_send_signal` or `kill`; from
- *     pidfd_open when the pid does not exist at all). Nothing was sent.
- *   - EPERM when this process may not signal the target: kill(2) requires
- *     the sender's real or effective uid to equal the target's real or saved
- *     uid, or CAP_KILL.
+ *   - ESRCH when the target has exited, is a zombie, its pid now belongs to
+ *     another process, or no process has the pid (syscall `pidfd_send_signal`
+ *     or `kill`; `pidfd_open` when the process is gone before it is opened).
+ *     The message says which. Nothing was sent.
+ *   - EPERM ({@link SignalPermissionError}) when this process may not signal
+ *     the target: kill(2) requires the sender's real or effective uid to
+ *     equal the target's real or saved uid, or CAP_KILL. The message names
+ *     both uids and the two fixes.
  *   - ENOSYS with method `pidfd` where pidfd_open is unavailable.
- * @throws {InvalidSignalError} when signo is not a usable signal number.
- * @throws {RangeError} when pid is not a positive integer: kill(2) would read
- *   0 and -1 as process groups.
+ * @throws {InvalidSignalError} when the signal is not a usable name or number.
+ * @throws {RangeError} when a pid is not a positive integer: kill(2) would
+ *   read 0 and -1 as process groups.
+ * @throws {TypeError} when the target is none of the above (undefined, say),
+ *   or the method is unknown or differs from a handle's.
  */
-export function signalProcess(target: SignalTarget, signo: number, options: SignalProcessOptions = {}): SignalMethod {
-  validateSignal(signo);
+export function signalProcess(target: ProcessTarget, signal: string | number, options: SignalProcessOptions = {}): SignalMethod {
+  const signo = parseSignal(signal).number;
+  const requested = requestedMethod(options);
+  if (target instanceof ProcessHandle) {
+    if (requested !== 'auto' && requested !== target.method) {
+      throw new TypeError(`options.method is '${requested}', but the handle on process ${target.pid} signals through '${target.method}'`);
+    }
+    target.signal(signo);
+    return target.method;
+  }
   const handle = openProcess(target, options);
   try {
     handle.signal(signo);

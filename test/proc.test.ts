@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -151,6 +151,11 @@ describe('readProcess on live processes', () => {
     assert.equal(exit.code, 0);
     assert.ok(child.pid !== undefined);
     assert.equal(readProcess(child.pid), undefined);
+  });
+
+  it('returns undefined, never an error, for a pid no process has ever had', () => {
+    // Pids are allocated below pid_max.
+    assert.equal(readProcess(Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'))), undefined);
   });
 });
 

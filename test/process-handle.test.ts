@@ -9,7 +9,8 @@ import { hasCode } from '../lib/errors';
 import { readProcess } from '../lib/proc';
 import { maskHas } from '../lib/proc-parse';
 import { openProcess, ProcessHandle } from '../lib/process-handle';
-import type { SignalProcessOptions } from '../lib/signal-process';
+import { signalProcess } from '../lib/signal-process';
+import type { SignalProcessOptions } from '../lib/process-target';
 import { InvalidSignalError } from '../lib/signals';
 import { describeResult, runCommand, spawnTracked } from './helpers/child-process';
 import { addedDescriptors, openDescriptors } from './helpers/descriptors';
@@ -153,7 +154,7 @@ describe('a handle on a process that has exited', () => {
     for (const { method, handle } of handles) {
       const gone = /^ESRCH: process \d+ has exited; no signal was sent/;
       assert.throws(() => handle.status(), (error: Error) => assertSystemError(error, 'ESRCH', syscallOf(method), gone), method);
-      assert.throws(() => handle.signal(SIGHUP), (error: Error) => assertSystemError(error, 'ESRCH', syscallOf(method)), method);
+      assert.throws(() => handle.signal(SIGHUP), (error: Error) => assertSystemError(error, 'ESRCH', syscallOf(method), gone), method);
     }
   });
 
@@ -318,6 +319,46 @@ describe('pid reuse', () => {
       'pidfd_send_signal',
       /has exited and its pid was reused by another process \(perl, started at \d+ clock ticks after boot, not \d+\)/,
     );
+  });
+});
+
+describe('openProcess takes', () => {
+  for (const kind of ['pid', 'ChildProcess'] as const) {
+    it(`a ${kind}: whichever process has the pid at the call, its start time read then`, async (t) => {
+      const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+      const handle = openProcess(kind === 'pid' ? recorder.pid : recorder.child);
+      t.after(() => handle.close());
+      assert.deepEqual([handle.pid, handle.startTime, handle.method], [recorder.pid, targetOf(recorder.pid).startTime, 'pidfd']);
+      handle.signal('SIGHUP');
+      await recorder.waitForSignal('SIGHUP');
+      await assertReceivedOnly(recorder, ['SIGHUP']);
+    });
+  }
+
+  it('a ProcessHandle: a second handle on the same process, with descriptors of its own that outlive the first', async (t) => {
+    const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+    const first = openTracked(t, recorder.pid);
+    const before = openDescriptors();
+    const second = openProcess(first);
+    t.after(() => second.close());
+    assert.deepEqual(addedDescriptors(before, openDescriptors()).sort(), [`/proc/${recorder.pid}/status`, 'anon_inode:[pidfd]']);
+    assert.deepEqual([second.pid, second.startTime], [first.pid, first.startTime]);
+    first.close();
+    assert.equal(second.status().uid.real, process.getuid?.());
+    second.signal('hup');
+    await recorder.waitForSignal('SIGHUP');
+    await assertReceivedOnly(recorder, ['SIGHUP']);
+  });
+
+  it('no closed handle: openProcess and signalProcess refuse it as its own status() and signal() do', async (t) => {
+    const recorder = await startSignalRecorder(t, { handle: ['SIGHUP', 'SIGUSR2'] });
+    const handle = openProcess(recorder.pid);
+    handle.close();
+    const closed = new RegExp(`^Error: the handle on process ${recorder.pid} is closed$`);
+    assert.throws(() => openProcess(handle), closed);
+    assert.throws(() => signalProcess(handle, 'SIGHUP'), closed);
+    assert.throws(() => handle.status(), closed);
+    await assertReceivedOnly(recorder, []);
   });
 });
 

@@ -1,8 +1,9 @@
 // The README's ConfigWatcher and RecursiveWatcher examples are code people
 // copy, in CommonJS and in ESM: each must run as printed against the
-// installed package name, report a real change, and end on SIGTERM.
+// installed package name, report a real change, and end on SIGTERM. So
+// must the examples of the testing subpath.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,4 +82,18 @@ test('the README RecursiveWatcher example (ESM) names files in directories creat
     mkdirSync(path, { recursive: true });
     writeFileSync(join(path, 'inner.conf'), 'x');
   }, /close_write \S+round-\d+\/inner\.conf/);
+});
+
+test('the README testing examples (CommonJS and ESM) replay kubelet updates through the package name', async (t) => {
+  for (const [file, source, expected] of [
+    ['testing.cjs', examples('Testing your own reload code', 'js')[0], /resync changed: false/],
+    ['testing.mjs', examples('Testing your own reload code', 'mjs')[0], /committed at \d+n/],
+  ] as const) {
+    assert.ok(source !== undefined, file);
+    const { root } = project(t);
+    writeFileSync(join(root, file), source);
+    const result = spawnSync(process.execPath, [join(root, file)], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, expected);
+  }
 });

@@ -76,7 +76,9 @@ test('a PID namespace holding only the sidecar is recognised as shareProcessName
 });
 
 test('the permission diagnosis names both uids and both fixes', () => {
-  const message = permissionMessage({ target: proc(7, 0, 'nginx', ['nginx'], { uid: 101 }), signalName: 'SIGHUP', ourUid: 1000, haveCapKill: false });
+  const message = permissionMessage('SIGHUP', {
+    pid: 7, name: 'nginx', targetUid: { real: 101 }, senderUid: { real: 1000, effective: 1000 }, senderHasCapKill: false,
+  });
   assert.match(message, /uid 101/);
   assert.match(message, /uid 1000 without CAP_KILL/);
   assert.match(message, /runAsUser: 101/);

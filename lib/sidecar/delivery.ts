@@ -12,9 +12,8 @@
 // signalled yet (a restart, a second instance) is signalled at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { combineStatus, defaultActionTerminates, hasCode, ignoresSignal, listProcessSummaries, maskHas, type ProcessSummary, type ProcStatus, type Signal } from '..';
+import { combineStatus, defaultActionTerminates, hasCode, ignoresSignal, isSignalPermissionError, listProcessSummaries, maskHas, type ProcessSummary, type ProcStatus, type Signal } from '..';
 import { errorMessage } from './errors';
-import { CAP_KILL, hasEffectiveCapability } from './capabilities';
 import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
 import { type HeldTarget, heldStatus, MAX_HELD, openTarget } from './held-targets';
 import type { Logger } from './log';
@@ -152,14 +151,8 @@ async function sendThrough(held: HeldTarget, initial: ProcStatus, options: Deliv
   try {
     handle.signal(signal.number);
   } catch (error) {
-    if (hasCode(error, 'EPERM')) {
-      const reason = permissionMessage({
-        target: combineStatus(summary, status),
-        signalName: signal.name,
-        ourUid: process.getuid?.() ?? -1,
-        haveCapKill: hasEffectiveCapability(CAP_KILL),
-      });
-      log.error('reload not sent', { pid: summary.pid, reason });
+    if (isSignalPermissionError(error)) {
+      log.error('reload not sent', { pid: summary.pid, reason: permissionMessage(signal.name, error.permission) });
       return 'permission';
     }
     if (hasCode(error, 'ESRCH')) {

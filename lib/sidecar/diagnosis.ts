@@ -2,7 +2,14 @@
 // wrong and how to fix it. Pure, so each is tested word for word where it matters.
 import { basename } from 'node:path';
 
-import { type ProcessInfo, type ProcessSummary } from '..';
+import {
+  describeSignalSender,
+  describeSignalTarget,
+  type ProcessInfo,
+  type ProcessSummary,
+  refusalBeyondUids,
+  type SignalPermission,
+} from '..';
 import { formatDuration } from './config';
 import { describeProcesses, seesOnlyItself } from './targets';
 
@@ -20,20 +27,19 @@ export function noTargetMessage(name: string, processes: readonly ProcessSummary
   );
 }
 
-export interface PermissionContext {
-  readonly target: ProcessInfo;
-  readonly signalName: string;
-  readonly ourUid: number;
-  readonly haveCapKill: boolean;
-}
-
-export function permissionMessage(context: PermissionContext): string {
-  const { target, signalName, ourUid, haveCapKill } = context;
-  const who = `${target.comm} (pid ${target.pid}, uid ${target.uid})`;
-  const us = `this sidecar runs as uid ${ourUid}${haveCapKill ? ' with CAP_KILL' : ' without CAP_KILL'}`;
+/**
+ * Why a signal cannot be sent (an EPERM's `permission`, or what `check`
+ * predicts), with the fix in a Pod's terms; where the uids allow the signal,
+ * who else refused it.
+ */
+export function permissionMessage(signalName: string, permission: SignalPermission): string {
+  const refused =
+    `cannot send ${signalName} to ${describeSignalTarget(permission)}: operation not permitted; ` +
+    describeSignalSender(permission, 'this sidecar');
+  const beyond = refusalBeyondUids(permission);
+  if (beyond !== undefined) return `${refused}, ${beyond}.`;
   return (
-    `cannot send ${signalName} to ${who}: operation not permitted; ${us}. ` +
-    `Fix: run the sidecar as the app's user (securityContext.runAsUser: ${target.uid}), ` +
+    `${refused}. Fix: run the sidecar as the app's user (securityContext.runAsUser: ${permission.targetUid.real}), ` +
     `or run it as root with only CAP_KILL (capabilities: drop [ALL], add [KILL]).`
   );
 }

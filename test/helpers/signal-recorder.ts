@@ -3,7 +3,7 @@
 // are installed, and then one "signal <NAME>" line per delivery. Use it as
 // the target of anything that sends signals, to prove what arrived.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 import { type ProcessInfo, readProcess } from '../../lib/proc';
@@ -28,6 +28,8 @@ export interface SignalRecorderOptions {
 
 export interface SignalRecorder {
   readonly pid: number;
+  /** The recorder as Node holds it, to hand to APIs that take a ChildProcess. */
+  readonly child: ChildProcess;
   /** Names of the signals received so far, in order of arrival. */
   readonly received: readonly string[];
   /** Resolves with the exit status once the recorder is gone (a signal without a handler kills it). */
@@ -68,6 +70,7 @@ export async function startSignalRecorder(cleanup: Cleanup, options: SignalRecor
 
   return {
     pid,
+    child,
     received,
     exited,
     async waitForSignal(name: string, count = 1): Promise<void> {

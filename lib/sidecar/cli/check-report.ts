@@ -3,7 +3,10 @@
 // signal would arrive and be caught. The target analysis is pure, over a
 // snapshot of /proc and this process's identity, so each rule is tested with
 // tables as well as with real processes.
-import { catchesSignal, defaultActionTerminates, fingerprint, ignoresSignal, isKubeletVolume, type ProcessInfo } from '../..';
+import {
+  catchesSignal, defaultActionTerminates, fingerprint, ignoresSignal, isKubeletVolume, type ProcessInfo, type SignalPermission,
+  uidsAllowSignal,
+} from '../..';
 import type { Config } from '../config';
 import { ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage } from '../diagnosis';
 import { processNames, selectTargets } from '../targets';
@@ -84,12 +87,18 @@ function inspectTarget(config: Config, target: ProcessInfo, identity: Identity):
   const { signal } = config;
   const catches = catchesSignal(target, signal.number);
   const ignores = ignoresSignal(target, signal.number);
-  // kill(2) compares our real or effective uid with the target's real (or
-  // saved) uid; CAP_KILL bypasses the check. /proc gives the real uid.
-  const permitted = identity.haveCapKill || identity.uid === target.uid || identity.euid === target.uid;
+  // ProcessInfo has the real uid only; kill(2) would also accept the saved one.
+  const permission: SignalPermission = {
+    pid: target.pid,
+    name: target.comm,
+    targetUid: { real: target.uid },
+    senderUid: { real: identity.uid, effective: identity.euid },
+    senderHasCapKill: identity.haveCapKill,
+  };
+  const permitted = uidsAllowSignal(permission);
   let problem: string | null = null;
   if (!permitted) {
-    problem = `likely to fail: ${permissionMessage({ target, signalName: signal.name, ourUid: identity.uid, haveCapKill: identity.haveCapKill })}`;
+    problem = `likely to fail: ${permissionMessage(signal.name, permission)}`;
   } else if (ignores) {
     problem = ignoredSignalMessage(target, signal.name);
   } else if (!catches && defaultActionTerminates(signal.number)) {

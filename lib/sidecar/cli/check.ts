@@ -3,8 +3,7 @@
 // Meant for `kubectl exec POD -c config-reloader -- config-reloader check`.
 // Exit 0 when a reload would reach every target and be caught, 1 otherwise.
 // Text for people; JSON (one object) with --log-format json, for scripts.
-import { listProcesses } from '../..';
-import { CAP_KILL, hasEffectiveCapability } from '../capabilities';
+import { CAP_KILL, hasEffectiveCapability, listProcesses } from '../..';
 import type { Config } from '../config';
 import { formatDuration } from '../config';
 import { buildReport, type CheckReport, type Identity } from './check-report';
