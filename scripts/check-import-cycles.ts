@@ -122,7 +122,10 @@ function main(args: readonly string[]): number {
   for (const arg of args) {
     if (arg === '--boundary=error' || arg === '--boundary=warn') boundary = arg === '--boundary=warn' ? 'warn' : 'error';
     else if (arg.startsWith('--root=')) root = arg.slice('--root='.length);
-    else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}; usage: check-import-cycles [--boundary=error|warn] [--root=DIR] [DIR...]`);
+    else if (arg.startsWith('-')) {
+      process.stderr.write(`check-import-cycles: unknown option ${arg}; usage: check-import-cycles [--boundary=error|warn] [--root=DIR] [DIR...]\n`);
+      return 2;
+    }
     else dirs.push(arg);
   }
   const graph = readImportGraph(root, dirs.length === 0 ? CHECKED_DIRS : dirs);

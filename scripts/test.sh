@@ -11,11 +11,10 @@ if grep -rnE '(:\s*any\b|\bas any\b|<any>)' --include='*.ts' lib test bench scri
   echo "explicit 'any' found above: use a real type or unknown" >&2
   exit 1
 fi
-# No import cycles among the TypeScript files (this fails the suite), and the
-# line between library and sidecar: reported as warnings, not enforced, until
-# the sidecar's modules import the library only through lib/index.ts and
-# lib/directory-watcher.ts no longer takes its Logger type from the sidecar.
-node dist/scripts/check-import-cycles.js --boundary=warn
+# No import cycles among the TypeScript files, and the line between library
+# and sidecar: lib/ never imports lib/sidecar/, which reaches the library only
+# through lib/index.ts. Either failing fails the suite.
+node dist/scripts/check-import-cycles.js --boundary=error
 # The test files only: given the directory, node would also run every module
 # under dist/test/helpers as a test file (it counts any .js in a "test" directory).
 if [ "$#" -eq 0 ]; then set -- dist/test/*.test.js; fi
