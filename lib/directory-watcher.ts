@@ -24,7 +24,7 @@ import {
   IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_ONLYDIR,
 } from './inotify-flags';
 import { isCommit, isInternalName, isKubeletVolume } from './kubelet-volume';
-import type { Logger } from './sidecar/log';
+import type { Logger } from './logger';
 import type { WatchOwner, WatchRouter } from './watch-router';
 
 const KUBELET_MASK = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;

@@ -1,16 +1,10 @@
 // One line per event that matters, as text for people or JSON for log
 // pipelines. Fields are structured in both, so a text line can be grepped
 // for `pid=12` and a JSON line queried for `.pid`.
+import type { Fields, Logger } from '../logger';
 import type { LogFormat, LogLevel } from './config';
 
-export type Fields = Readonly<Record<string, unknown>>;
-
-export interface Logger {
-  debug(message: string, fields?: Fields): void;
-  info(message: string, fields?: Fields): void;
-  warn(message: string, fields?: Fields): void;
-  error(message: string, fields?: Fields): void;
-}
+export type { Fields, Logger } from '../logger';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 
