@@ -13,21 +13,12 @@ import { KubeletVolumeWriter } from '../demo/kubelet-volume-writer';
 import { fingerprint } from '../lib/fingerprint';
 import { startHttpEndpoint } from '../lib/sidecar/http-server';
 import { describeResult, runCommand } from './helpers/child-process';
+import { freePort } from './helpers/free-port';
 import { NamedApp } from './helpers/named-app';
 import { CLI, SidecarProcess } from './helpers/sidecar-process';
 import { waitFor } from './helpers/wait-for';
 
 const ENV = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
-
-/** A port nobody listens on right now (bound and released; the kernel does not hand it out again at once). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
