@@ -53,7 +53,8 @@ async function buildHostPrebuilds(cleanup: Cleanup, arch: PrebuildArch): Promise
   const target = prebuildDir(arch);
   mkdirSync(target, { recursive: true });
   for (const file of readdirSync(built)) {
-    const staging = join(target, `.${file}.${process.pid}`);
+    // Beside prebuilds/, not in it: `npm pack` in another test must never list a file about to vanish.
+    const staging = join(PACKAGE_ROOT, `.${file}.${process.pid}`);
     cpSync(join(built, file), staging);
     renameSync(staging, join(target, file));
   }
