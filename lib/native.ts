@@ -51,17 +51,46 @@ export interface NativeBinding {
 // dist/lib/native.js -> the package root, where build/ and prebuilds/ live.
 const packageRoot = join(__dirname, '..', '..');
 
+/**
+ * The addon missing or unloadable, with what to do about it. node-gyp-build
+ * says what it looked for ("No native build was found for platform=linux
+ * arch=x64 ... libc=musl"), and dlopen what went wrong with the file it
+ * found, but neither says how to get a working one: the package's install
+ * script compiles it, unless install scripts were turned off; otherwise
+ * only a prebuild for this platform can stand in.
+ */
+function loadFailure(cause: unknown): Error {
+  const reason = cause instanceof Error ? cause.message.trim() : String(cause);
+  return new Error(
+    `config-reloader-sidecar: cannot load its native addon: ${reason}\n` +
+      'To fix it, either:\n' +
+      '- compile it for this machine: `npm rebuild config-reloader-sidecar` (needs python3, make and g++). ' +
+      'npm install does this through the package\'s install script unless install scripts are off: ' +
+      'check that `ignore-scripts` is not set in an .npmrc and that `--ignore-scripts` was not used;\n' +
+      '- or run on a platform the package has a prebuild for: linux-x64 or linux-arm64, with glibc 2.28 or later.',
+    { cause },
+  );
+}
+
 let binding: NativeBinding | undefined;
 
 /** Loads the addon on first use: a program that never watches or signals (the CLI's `check`, say) never maps it. */
 function loadBinding(): NativeBinding {
-  binding ??= load(packageRoot) as NativeBinding;
+  try {
+    binding ??= load(packageRoot) as NativeBinding;
+  } catch (error) {
+    throw loadFailure(error);
+  }
   return binding;
 }
 
 /** The addon file in use: build/Release/*.node, or one under prebuilds/. */
 export function nativeAddonPath(): string {
-  return load.path(packageRoot);
+  try {
+    return load.path(packageRoot);
+  } catch (error) {
+    throw loadFailure(error);
+  }
 }
 
 export const native: NativeBinding = new Proxy({} as NativeBinding, {

@@ -40,6 +40,10 @@ for artefact in "${built[@]}"; do
     echo "$artefact is not a 64-bit little-endian AArch64 ELF object (class $class, data $data, e_machine $machine): $(file -b "$artefact")" >&2
     exit 1
   fi
-  cp "$artefact" "$out/prebuilds/linux-arm64/"
+  # Copied beside prebuilds/, then renamed into place: a test loading the
+  # prebuild or packing the package meanwhile sees the old file or the new one.
+  staging="$out/.$(basename "$artefact").$$"
+  cp "$artefact" "$staging"
+  mv "$staging" "$out/prebuilds/linux-arm64/$(basename "$artefact")"
   echo "prebuilds/linux-arm64/$(basename "$artefact"): $(file -b "$artefact")"
 done

@@ -1,8 +1,8 @@
 // `npm run prebuild:arm64` cross-builds the addon for linux-arm64 (glibc).
-// This cannot run the artefact (no arm64 machine or emulator here), so it
-// proves what can be proved on x64: the ELF header says AArch64 shared
-// object, node-gyp-build on a linux-arm64 glibc machine would pick that file,
-// and the package ships it.
+// test/prebuild-arm64.test.ts runs the artefact under qemu-user; this proves
+// what the file itself says: the ELF header says AArch64 shared object,
+// node-gyp-build on a linux-arm64 glibc machine would pick that file, and
+// the package ships it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, openSync, readdirSync, readSync, closeSync, rmSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // The optional HTTP endpoint, scraped with a real HTTP client (fetch): health,
 // readiness, and Prometheus metrics that follow what the reload loop does;
-// prom-client is loaded only when the endpoint is on; an address that cannot
+// the metrics stack is loaded only when the endpoint is on; an address that cannot
 // be used stops the start in one line.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,21 +13,12 @@ import { fingerprint } from '../lib/fingerprint';
 import { startHttpEndpoint } from '../lib/sidecar/http-server';
 import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { describeResult, runCommand } from './helpers/child-process';
+import { freePort } from './helpers/free-port';
 import { NamedApp } from './helpers/named-app';
 import { CLI, SidecarProcess } from './helpers/sidecar-process';
 import { waitFor } from './helpers/wait-for';
 
 const ENV = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
-
-/** A port nobody listens on right now (bound and released; the kernel does not hand it out again at once). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -152,14 +143,21 @@ test('metrics follow the reload loop: reloads by result, changes, skips, target 
   assert.equal(samples.get('config_reloader_changes_detected_total'), 3);
 });
 
-// Runs the real CLI in a `node -e` process that reports which prom-client
-// modules are loaded once the sidecar logs "ready", then stops it.
+// Runs the real CLI in a `node -e` process that reports, once the sidecar
+// logs "ready", which of its files are loaded: whether the metrics bundle
+// beside the CLI (scripts/bundle.ts), and how many prom-client modules from
+// node_modules; then stops it.
 const PROBE = `
+const { dirname, join } = require('path');
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, ...rest) => {
   if (String(chunk).includes(' ready ')) {
-    const loaded = Object.keys(require.cache).filter((path) => path.includes('/node_modules/prom-client/'));
-    write('PROBE ' + JSON.stringify(loaded.length) + '\\n');
+    const loaded = Object.keys(require.cache);
+    const probe = {
+      metricsBundle: loaded.includes(join(dirname(process.env.CLI), 'metrics.js')),
+      promClientModules: loaded.filter((path) => path.includes('/node_modules/prom-client/')).length,
+    };
+    write('PROBE ' + JSON.stringify(probe) + '\\n');
     process.kill(process.pid, 'SIGTERM');
   }
   return write(chunk, ...rest);
@@ -168,7 +166,12 @@ process.argv = [process.argv[0], process.env.CLI, ...process.argv.slice(1)];
 require(process.env.CLI);
 `;
 
-test('prom-client is loaded only when METRICS_ADDR is set', async (t) => {
+function probeOf(stdout: string): { metricsBundle: boolean; promClientModules: number } | undefined {
+  const line = /^PROBE (.*)$/m.exec(stdout)?.[1];
+  return line === undefined ? undefined : (JSON.parse(line) as { metricsBundle: boolean; promClientModules: number });
+}
+
+test('the metrics bundle, with prom-client inside it, is loaded only when METRICS_ADDR is set', async (t) => {
   const dir = tempDir(t, 'http-endpoint-footprint-');
   const run = (metricsAddr: string | undefined) =>
     runCommand(process.execPath, ['-e', PROBE, '--', '--config-dir', dir, '--process-name', 'nothing-here'], {
@@ -176,12 +179,12 @@ test('prom-client is loaded only when METRICS_ADDR is set', async (t) => {
     });
   const without = await run(undefined);
   assert.equal(without.code, 0, describeResult(without));
-  assert.match(without.stdout, /^PROBE 0$/m, 'no prom-client module without METRICS_ADDR');
+  assert.deepEqual(probeOf(without.stdout), { metricsBundle: false, promClientModules: 0 }, describeResult(without));
 
   const withMetrics = await run(`127.0.0.1:${await freePort()}`);
   assert.equal(withMetrics.code, 0, describeResult(withMetrics));
-  const loaded = Number(/^PROBE (\d+)$/m.exec(withMetrics.stdout)?.[1]);
-  assert.ok(loaded > 0, `prom-client is loaded with METRICS_ADDR (the probe can see it)\n${describeResult(withMetrics)}`);
+  // prom-client runs from the metrics bundle, never from node_modules: the package does not depend on it.
+  assert.deepEqual(probeOf(withMetrics.stdout), { metricsBundle: true, promClientModules: 0 }, describeResult(withMetrics));
 });
 
 test('a busy METRICS_ADDR is one line naming the address, exit 1, nothing started', async (t) => {

@@ -1,70 +1,21 @@
 // What npm users get: the package without build/, loading only the shipped
 // prebuild (PREBUILDS_ONLY=1), must load that file and watch for real.
 import assert from 'node:assert/strict';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 
 import { describeResult, runCommand } from './helpers/child-process';
 import { tempDir } from './helpers/inotify-kit';
+import { ensurePrebuilds, hostArch } from './helpers/prebuilds';
 
 /** dist/test -> the package root. */
 const ROOT = join(__dirname, '..', '..');
 const PLATFORM_DIR = `${process.platform}-${process.arch}`;
 
-function newestSourceTime(): number {
-  const sources = [join(ROOT, 'binding.gyp'), ...readdirSync(join(ROOT, 'native')).map((f) => join(ROOT, 'native', f))];
-  return Math.max(...sources.map((file) => statSync(file).mtimeMs));
-}
-
-/** The prebuilds/<platform>-<arch> files, if every one is newer than the sources. */
-function freshPrebuilds(): string[] | undefined {
-  const dir = join(ROOT, 'prebuilds', PLATFORM_DIR);
-  if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.node'));
-  const newest = newestSourceTime();
-  if (files.length === 0 || files.some((f) => statSync(join(dir, f)).mtimeMs <= newest)) return undefined;
-  return files;
-}
-
-/**
- * Runs `npm run prebuild` in a copy of the sources, so the build/ that every
- * other test loads is never rebuilt under them, then moves the result into
- * the package's prebuilds/ (one rename per file, so a reader never sees half
- * a file).
- */
-async function buildPrebuilds(t: TestContext): Promise<void> {
-  const work = tempDir(t, 'inotify-prebuildify-');
-  for (const part of ['package.json', 'binding.gyp', 'native']) cpSync(join(ROOT, part), join(work, part), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'));
-  const result = await runCommand('npm', ['run', 'prebuild'], { cwd: work, timeoutMs: 300_000 });
-  assert.equal(result.code, 0, `npm run prebuild failed: ${describeResult(result)}`);
-  const built = join(work, 'prebuilds', PLATFORM_DIR);
-  const target = join(ROOT, 'prebuilds', PLATFORM_DIR);
-  mkdirSync(target, { recursive: true });
-  for (const file of readdirSync(built)) {
-    const staging = join(target, `.${file}.${process.pid}`);
-    cpSync(join(built, file), staging);
-    renameSync(staging, join(target, file));
-  }
-}
-
 test('the package without build/ loads the prebuild under PREBUILDS_ONLY=1 and watches', { timeout: 600_000 }, async (t) => {
-  if (freshPrebuilds() === undefined) await buildPrebuilds(t);
-  const prebuilds = freshPrebuilds();
-  assert.ok(prebuilds !== undefined, 'npm run prebuild produced a prebuild newer than the sources');
+  const prebuilds = await ensurePrebuilds(t, hostArch());
   // prebuildify names a Node-API build <package>.<libc>.node: one file serves every Node version.
   assert.ok(prebuilds.some((f) => /\.(glibc|musl)\.node$/.test(f)), `a libc-tagged prebuild: ${prebuilds.join(', ')}`);
 

@@ -50,6 +50,8 @@ test('a burst over many files names a few of its triggers and counts the rest', 
   const { dir, app, sidecar } = await setup(t, `plain-many-${process.pid}`);
   for (let i = 0; i < 50; i++) writeFileSync(join(dir, `part-${i}.conf`), `v${i}`);
   await app.waitForSignals(1);
+  // The change is logged after the signal is sent (reloader.ts), so the line may still be on its way.
+  await sidecar.waitForMessage('change detected');
   const [detected] = sidecar.messages('change detected');
   const trigger = String(detected?.['trigger']);
   // Each new file is a create and a close_write: 100 triggers, 3 named.

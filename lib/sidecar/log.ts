@@ -3,6 +3,7 @@
 // for `pid=12` and a JSON line queried for `.pid`.
 import type { LogFormat, LogLevel } from './config';
 
+/** Structured values of one line, e.g. `{ dir: '/etc/app' }`. */
 export type Fields = Readonly<Record<string, unknown>>;
 
 export interface Logger {

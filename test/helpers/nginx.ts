@@ -19,12 +19,12 @@
 // Pod with shareProcessNamespace.
 import { request } from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { hasCode } from '../../lib/errors';
 import type { Cleanup } from './child-process';
+import { freePort } from './free-port';
 import { ignoredSighups, nginxSignals, parseNginxLog, reloads, type NginxLogEntry, type NginxSignal } from './nginx-log';
 import type { NamespacedProcess, NamespaceMember, PidNamespace } from './pid-namespace';
 import { waitFor } from './wait-for';
@@ -277,19 +277,6 @@ export class Nginx {
       throw new Error(`${messageOf(error)}${extra}\nnginx error log:\n${await this.log()}`, { cause: error });
     }
   }
-}
-
-/** A free TCP port on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('the kernel assigned no port');
-  return address.port;
 }
 
 async function readIfExists(path: string): Promise<string> {
