@@ -7,7 +7,9 @@ import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 
 import { Inotify, type InotifyEvent } from './inotify';
-import { IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO } from './inotify-flags';
+import {
+  IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_ISDIR, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO,
+} from './inotify-flags';
 import { WatchRouter } from './watch-router';
 import { type WatchProblem, WatchTree } from './watch-tree';
 
@@ -34,6 +36,12 @@ export interface RecursiveEvent {
   /** Links a moved_from to its moved_to; 0 otherwise. */
   readonly cookie: number;
   readonly mask: number;
+  /**
+   * True for an entry found when a new directory was listed: it was made
+   * before that directory's watch was in place, so no event was queued for
+   * it, and this 'create' stands in for it.
+   */
+  readonly found?: boolean;
 }
 
 interface RecursiveWatcherEvents {
@@ -59,6 +67,9 @@ export class RecursiveWatcher extends EventEmitter<RecursiveWatcherEvents> {
     const mask = (options.mask ?? RECURSIVE_DEFAULT_MASK) | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO;
     this.#tree = new WatchTree(root, router, mask, {
       onEvent: (event, path) => this.emit('event', toRecursiveEvent(event, path)),
+      onFound: (path, name, isDir) => this.emit('event', {
+        kind: 'create', path, name, isDir, cookie: 0, mask: IN_CREATE | (isDir ? IN_ISDIR : 0), found: true,
+      }),
       onProblem: (problem) => this.emit('problem', problem),
       onRootLost: (why) => this.emit('lost', why),
       ...(options.skip === undefined ? {} : { skip: options.skip }),

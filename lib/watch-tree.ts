@@ -3,7 +3,9 @@
 //
 // inotify watches inodes, not paths, and is not recursive:
 // - A new subdirectory must be watched as it appears. It is listed after its
-//   watch is in place, so nothing created inside it in between is missed.
+//   watch is in place, so nothing created inside it in between is missed:
+//   what the listing finds was made before the watch, when no event could be
+//   queued for it, and is reported as found.
 // - A renamed directory keeps its watch (and its wd), and so do all the
 //   directories below it: only their paths change. The rename arrives as
 //   IN_MOVED_FROM in the old parent and IN_MOVED_TO in the new one, with one
@@ -30,6 +32,8 @@ export interface WatchProblem {
 export interface WatchTreeHooks {
   /** Every event of the tree, with the entry's current absolute path. */
   onEvent(event: InotifyEvent, path: string): void;
+  /** An entry already inside a directory that appeared after the tree was established. */
+  onFound?(path: string, name: string, isDir: boolean): void;
   /** A directory could not be watched (its subtree neither). */
   onProblem(problem: WatchProblem): void;
   /** The root itself was deleted, moved away or unmounted: the tree is closed. */
@@ -149,6 +153,8 @@ export class WatchTree implements WatchOwner {
       return;
     }
     this.#problems.delete(path);
+    // Known already (a rescan): its entries were reported when they appeared.
+    const announce = !isRoot && this.#paths.get(wd) !== path;
     this.#paths.set(wd, path);
     let entries;
     try {
@@ -159,7 +165,9 @@ export class WatchTree implements WatchOwner {
       return;
     }
     for (const entry of entries) {
-      if (entry.isDirectory() && !(this.hooks.skip?.(entry.name) ?? false)) this.#watch(join(path, entry.name), false);
+      const entryPath = join(path, entry.name);
+      if (announce) this.hooks.onFound?.(entryPath, entry.name, entry.isDirectory());
+      if (entry.isDirectory() && !(this.hooks.skip?.(entry.name) ?? false)) this.#watch(entryPath, false);
     }
   }
 

@@ -44,6 +44,22 @@ test('watches the directories that exist at open and those created later, at any
   assert.equal(watcher.watchCount, 5);
 });
 
+test('what was made in a new directory before its watch was in place is reported as found', async (t) => {
+  const dir = tempTree(t);
+  const { events } = await open(t, dir);
+  // Synchronous: all of it exists before this event loop reads the first creation.
+  mkdirSync(join(dir, 'new', 'deeper'), { recursive: true });
+  writeFileSync(join(dir, 'new', 'deeper', 'early.conf'), 'x');
+  await waitFor('the file to be found', () => events.some((event) => event.path === join(dir, 'new', 'deeper', 'early.conf')));
+  const found = events.filter((event) => event.found === true).map((event) => [event.kind, event.path, event.isDir]);
+  assert.deepEqual(found, [
+    ['create', join(dir, 'new', 'deeper'), true],
+    ['create', join(dir, 'new', 'deeper', 'early.conf'), false],
+  ]);
+  const created = events.filter((event) => event.kind === 'create' && event.found !== true).map((event) => event.path);
+  assert.deepEqual(created, [join(dir, 'new')], 'the kernel reported only what happened under a watch');
+});
+
 test('after a directory is renamed, events below it name the new path, at every depth', async (t) => {
   const dir = tempTree(t);
   mkdirSync(join(dir, 'old', 'inner'), { recursive: true });
