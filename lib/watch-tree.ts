@@ -13,9 +13,9 @@
 // - A watch that cannot be added (EACCES on a directory of another user,
 //   ENOSPC at the watch limit, ENAMETOOLONG) is a problem reported for that
 //   directory; the rest of the tree is watched regardless.
-import { readdirSync } from 'node:fs';
 import { join, sep } from 'node:path';
 
+import { forEachEntry } from './dir-entries';
 import { hasCode } from './errors';
 import type { InotifyEvent } from './inotify';
 import { IN_ONLYDIR } from './inotify-flags';
@@ -150,17 +150,19 @@ export class WatchTree implements WatchOwner {
     }
     this.#problems.delete(path);
     this.#paths.set(wd, path);
-    let entries;
+    // Subdirectories are watched once the listing is closed: one directory
+    // descriptor open at a time, however deep the tree.
+    const subdirectories: string[] = [];
     try {
-      entries = readdirSync(path, { withFileTypes: true });
+      forEachEntry(path, (entry) => {
+        if (entry.isDirectory() && !(this.hooks.skip?.(entry.name) ?? false)) subdirectories.push(join(path, entry.name));
+      });
     } catch (error) {
       // Watched but not listable (mode 0300, say): what is inside stays unseen until it can be listed.
       if (!hasCode(error, 'ENOENT', 'ENOTDIR')) this.#report(path, error);
       return;
     }
-    for (const entry of entries) {
-      if (entry.isDirectory() && !(this.hooks.skip?.(entry.name) ?? false)) this.#watch(join(path, entry.name), false);
-    }
+    for (const subdirectory of subdirectories) this.#watch(subdirectory, false);
   }
 
   #report(path: string, error: unknown): void {
