@@ -4,6 +4,11 @@
 // updates. A leak of a descriptor or of retained objects per update shows
 // as growth between the sample after the first 1,000 updates (start-up
 // garbage and lazy loading are over by then) and the last.
+//
+// Each sample is taken after a short pause: right after a signal the
+// sidecar is still at work (its /proc scan, the directory it lists hold
+// descriptors for a moment). The last one is taken after V8's memory reducer
+// has had its chance (see idle.ts): garbage not yet collected is not a leak.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,6 +17,7 @@ import { KubeletWriter } from './kubelet-writer';
 import { countDescriptors, readMemory } from './proc-stats';
 import * as reloaders from './reloaders';
 import { SignalTarget } from './signal-target';
+import { sleep } from './stats';
 
 export interface SoakPoint {
   readonly updates: number;
@@ -34,6 +40,10 @@ export interface SoakResult {
 
 export const BASELINE_UPDATES = 1000;
 const SAMPLE_EVERY = 250;
+/** Quiet before each sample, so that no reload is in progress. */
+const PAUSE_MS = 200;
+/** Quiet before the last sample: long enough for V8's memory reducer. */
+const SETTLE_MS = 12000;
 
 export async function measureSoak(programs: CPrograms, tmpRoot: string, updates: number, progress: (message: string) => void): Promise<SoakResult> {
   const program = join(tmpRoot, `soak-${process.pid}`.slice(0, 15));
@@ -50,20 +60,21 @@ export async function measureSoak(programs: CPrograms, tmpRoot: string, updates:
   try {
     const child = await reloaders.sidecar.start({ dir: volume, targetPid: target.pid, targetName: program.split('/').pop() ?? '', programs });
     try {
-      const sample = (): void => {
+      const sample = async (pauseMs: number): Promise<void> => {
+        await sleep(pauseMs);
         points.push({ updates: published, rssKb: readMemory(child.pid).rssKb, descriptors: countDescriptors(child.pid) });
       };
-      sample();
+      await sample(PAUSE_MS);
       for (published = 0; published < updates;) {
         const expected = target.stamps.length + 1;
         writer.update();
         published++;
         if (!(await target.waitForCount(expected, 1000))) lost++;
         if (!child.running) throw new Error(`the sidecar exited after ${published} updates:\n${child.tail()}`);
-        if (published % SAMPLE_EVERY === 0 || published === BASELINE_UPDATES) sample();
+        if (published % SAMPLE_EVERY === 0 || published === BASELINE_UPDATES) await sample(PAUSE_MS);
         if (published % 2000 === 0) progress(`soak: ${published} of ${updates} updates`);
       }
-      sample();
+      await sample(SETTLE_MS);
     } finally {
       await child.stop();
     }
