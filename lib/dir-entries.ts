@@ -2,10 +2,10 @@
 //
 // readdirSync() is libuv's scandir: glibc's scandir(3) mallocs one
 // `struct dirent` (about 280 bytes, most of it d_name's 256) per entry, and
-// Node builds the name array only once all are read. On a directory of
-// 100,000 files that is ~28 MB of small malloc chunks, freed a moment later
-// into glibc's heap, which keeps them: the process's RSS stays that much
-// higher for good. opendirSync() reads through one buffer of `BUFFER_SIZE`
+// Node builds the name array only once all are read. Freed a moment later,
+// those chunks stay in glibc's heap: a large directory listed once raises
+// the process's RSS in proportion to its size, for good (docs/benchmarks.md,
+// "Large trees"). opendirSync() reads through one buffer of `BUFFER_SIZE`
 // entries (uv_fs_readdir), so a directory costs the same whatever its size.
 import { type Dirent, opendirSync } from 'node:fs';
 
