@@ -34,12 +34,16 @@ RUN npx --no-install node-gyp rebuild --nodedir="$(dirname "$(dirname "$(command
 # node binary keeps its symbol table (about 12 MB): strip drops it and keeps
 # the dynamic symbols addons link against. /etc/passwd and /etc/group name the
 # two users the examples run as, for tools that look them up.
+# Files the runtime never loads are left out: source maps (node reads them
+# only with --enable-source-maps), type declarations and documentation, and
+# bintrees' tests and browser builds (tdigest loads its lib/ alone).
 RUN set -eu; \
     root=/rootfs; \
     mkdir -p "$root/app/build/Release" "$root/usr/local/bin" "$root/etc"; \
     cp -a package.json dist node_modules "$root/app/"; \
     rm -rf "$root/app/node_modules/node-addon-api" "$root/app/dist/scripts"; \
-    find "$root/app/dist" -name '*.d.ts' -delete; \
+    find "$root/app" \( -name '*.map' -o -name '*.d.ts' -o -name '*.md' \) -type f -delete; \
+    rm -rf "$root/app/node_modules/bintrees/test" "$root/app/node_modules/bintrees/dist"; \
     cp build/Release/config_reloader_native.node "$root/app/build/Release/"; \
     strip --strip-unneeded "$root/app/build/Release/config_reloader_native.node"; \
     strip -o "$root/usr/local/bin/node" "$(command -v node)"; \

@@ -1,4 +1,5 @@
 // The goals from the benchmark issue, checked against one run's results.
+import { BARE_NODE, LARGE_FILES, SIDECAR_VOLUME } from './footprint';
 import type { Results } from './results';
 import { formatNumber } from './table';
 
@@ -76,7 +77,63 @@ export function checkGoals(results: Results): Goal[] {
     met: burst === undefined ? undefined : burst.reloads === 1 && burst.reloadsDuringBurst === 0,
     observed: burst === undefined ? 'not run' : `${burst.reloads} reload(s), ${burst.reloadsDuringBurst} during the burst`,
   });
+  goals.push(...footprintGoals(results), ...soakGoals(results));
   return goals;
+}
+
+/** The README's memory limit in its Pod example, MiB. */
+const POD_LIMIT_MIB = 128;
+/** The soak's end RSS may be this much above its RSS after the first 1,000 updates. */
+const SOAK_GROWTH = 1.1;
+
+function footprintGoals(results: Results): Goal[] {
+  const start = results.footprint?.start ?? [];
+  const bare = start.find((row) => row.name === BARE_NODE);
+  const sidecar = start.find((row) => row.name === SIDECAR_VOLUME);
+  const ratio = (sidecar?.rssKb ?? Number.NaN) / (bare?.rssKb ?? Number.NaN);
+  const mib = (kb: number | undefined): string => formatNumber((kb ?? Number.NaN) / 1024, 1);
+  const large = results.footprint?.trees.find((row) => row.files === LARGE_FILES);
+  const peakMib = (large?.peakKb ?? Number.NaN) / 1024;
+  return [
+    {
+      description: 'RSS 3 s after start within 1.10x of bare Node (kubelet volume)',
+      met: measured(ratio, ratio <= 1.1),
+      observed: `${formatNumber(ratio)}x (${mib(sidecar?.rssKb)} MiB vs ${mib(bare?.rssKb)} MiB; anon ${mib(sidecar?.anonKb)} vs ${mib(bare?.anonKb)}, file ${mib(sidecar?.fileKb)} vs ${mib(bare?.fileKb)})`,
+    },
+    {
+      description: 'no thread beyond those of bare Node',
+      met: measured(ratio, (sidecar?.threads ?? Number.NaN) <= (bare?.threads ?? Number.NaN)),
+      observed: `${sidecar?.threads ?? '-'} vs ${bare?.threads ?? '-'}`,
+    },
+    {
+      description: `peak RSS on ${LARGE_FILES.toLocaleString('en-US')} files under the README's ${POD_LIMIT_MIB} MiB limit`,
+      met: measured(peakMib, peakMib < POD_LIMIT_MIB),
+      observed: `${formatNumber(peakMib, 1)} MiB`,
+    },
+  ];
+}
+
+function soakGoals(results: Results): Goal[] {
+  const soak = results.soak;
+  if (soak === undefined) return [{ description: 'soak: RSS and descriptors flat over 10,000 updates', met: undefined, observed: 'not run' }];
+  const growth = soak.end.rssKb / soak.baseline.rssKb;
+  return [
+    {
+      description: `soak: end RSS within +${Math.round((SOAK_GROWTH - 1) * 100)}% of the RSS after 1,000 updates`,
+      met: soak.error === undefined ? measured(growth, growth <= SOAK_GROWTH) : false,
+      observed: `${formatNumber(growth, 3)}x (start ${formatNumber(soak.start.rssKb / 1024, 1)}, after 1,000 ${formatNumber(soak.baseline.rssKb / 1024, 1)}, peak ${formatNumber(soak.peak.rssKb / 1024, 1)}, end ${formatNumber(soak.end.rssKb / 1024, 1)} MiB)`,
+    },
+    {
+      description: 'soak: descriptors at the end equal to those after 1,000 updates',
+      met: soak.error === undefined ? measured(soak.end.descriptors, soak.end.descriptors === soak.baseline.descriptors) : false,
+      observed: `start ${soak.start.descriptors}, after 1,000 ${soak.baseline.descriptors}, end ${soak.end.descriptors}`,
+    },
+    {
+      description: 'soak: no update lost, no extra signal',
+      met: soak.error === undefined && soak.lost === 0 && soak.extra === 0,
+      observed: `${soak.lost} lost, ${soak.extra} extra of ${soak.updates}${soak.error === undefined ? '' : `; error: ${soak.error}`}`,
+    },
+  ];
 }
 
 function measured(value: number, met: boolean): boolean | undefined {

@@ -57,3 +57,28 @@ export function readProcSample(pid: number): ProcSample {
     contextSwitches,
   };
 }
+
+export interface MemorySample {
+  /** VmRSS = RssAnon + RssFile + RssShmem, kB. */
+  readonly rssKb: number;
+  /** Anonymous pages: V8's heaps, malloc, stacks. */
+  readonly anonKb: number;
+  /** File pages: the node binary's code and data, shared libraries, the addon. */
+  readonly fileKb: number;
+  /** VmHWM: the peak of VmRSS so far. */
+  readonly peakKb: number;
+  readonly threads: number;
+}
+
+export function readMemory(pid: number): MemorySample {
+  const status = parseStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const field = (name: string): number => status.get(name) ?? Number.NaN;
+  return {
+    rssKb: field('VmRSS'), anonKb: field('RssAnon'), fileKb: field('RssFile'), peakKb: field('VmHWM'), threads: field('Threads'),
+  };
+}
+
+/** Open descriptors: the entries of /proc/<pid>/fd. */
+export function countDescriptors(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}

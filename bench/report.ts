@@ -1,6 +1,8 @@
 // The tables a run prints, built from its results.
+import { BARE_NODE, START_SAMPLE_MS } from './footprint';
 import type { Results } from './results';
-import type { Table } from './table';
+import { BASELINE_UPDATES } from './soak';
+import type { Cell, Table } from './table';
 import { formatNumber } from './table';
 
 interface Options {
@@ -102,6 +104,51 @@ export function buildTables(results: Results, options: Options): Table[] {
       notes: [
         `Median of ${results.throughput[0]?.rounds ?? 0} rounds of ${results.throughput[0]?.events ?? 0} IN_CREATE events already queued in the kernel.`,
         'inotify-event: one listener call per event; inotify-batch: one per read() batch; inotify-iterator: for await over events().',
+      ],
+    });
+  }
+  const footprint = results.footprint;
+  if (footprint !== undefined) {
+    const bare = footprint.start.find((row) => row.name === BARE_NODE);
+    tables.push({
+      title: `Footprint at start (${START_SAMPLE_MS / 1000} s after exec, medians of ${footprint.rounds} starts)`,
+      columns: ['process', 'RSS MiB', 'vs bare node', 'RssAnon MiB', 'RssFile MiB', 'threads', 'exec to ready ms', 'exec to first reload ms'],
+      rows: footprint.start.map((row) => [
+        row.name, mib(row.rssKb), `${formatNumber(row.rssKb / (bare?.rssKb ?? Number.NaN))}x`, mib(row.anonKb), mib(row.fileKb),
+        row.threads, formatNumber(row.readyMs, 0), formatNumber(row.firstReloadMs, 0),
+      ]),
+      notes: [
+        'One process at a time, rounds interleaved. RssAnon = heaps, malloc, stacks; RssFile = pages of node, libraries and the addon.',
+        'ready: bare node prints it after loading one module; the sidecar once watching, fingerprinted and its target looked up.',
+        'first reload: a kubelet update published the moment "ready" is seen, to the target\'s SIGHUP handler.',
+        ...errors(footprint.start),
+      ],
+    });
+    const small = footprint.start.find((row) => row.name !== BARE_NODE && !row.name.includes('METRICS'));
+    tables.push({
+      title: 'Large trees (plain directories, fingerprinted and watched)',
+      columns: ['tree', 'ready ms', 'peak RSS MiB (VmHWM)', 'settled RSS MiB', 'bytes per file or watch'],
+      rows: footprint.trees.map((row) => [
+        row.name, formatNumber(row.readyMs, 0), mib(row.peakKb), mib(row.settledKb),
+        formatNumber(((row.settledKb - (small?.rssKb ?? Number.NaN)) * 1024) / Math.max(row.files, row.directories), 0),
+      ]),
+      notes: [
+        'settled = VmRSS 5 s after ready. bytes per file or watch = (settled RSS - the sidecar\'s RSS on a small volume, above) / files or directories.',
+        ...errors(footprint.trees),
+      ],
+    });
+  }
+
+  const soak = results.soak;
+  if (soak !== undefined) {
+    const point = (label: string, p: { updates: number; rssKb: number; descriptors: number }): Cell[] => [label, p.updates, mib(p.rssKb), p.descriptors];
+    tables.push({
+      title: `Soak: ${soak.updates.toLocaleString('en-US')} kubelet updates, one at a time`,
+      columns: ['point', 'updates', 'RSS MiB', 'descriptors'],
+      rows: [point('start (ready)', soak.start), point(`after ${BASELINE_UPDATES.toLocaleString('en-US')}`, soak.baseline), point('peak RSS', soak.peak), point('end, after 12 s quiet', soak.end)],
+      notes: [
+        `${soak.lost} lost, ${soak.extra} extra, ${formatNumber(soak.durationMs / 1000, 0)} s. Each update waits for its signal (1 s, then lost); no pause between them except 200 ms before each sample.`,
+        ...(soak.error === undefined ? [] : [`- failed: ${soak.error}`]),
       ],
     });
   }

@@ -1,7 +1,9 @@
 // Everything one bench run measured: what the tables and the goals are made from.
+import type { FootprintResult } from './footprint';
 import type { IdleResult } from './idle';
 import type { LatencyResult } from './latency';
 import type { LibraryBurstResult, SidecarBurstResult, StartupResult } from './scale';
+import type { SoakResult } from './soak';
 import type { ThroughputResult } from './throughput';
 
 export interface Results {
@@ -11,5 +13,7 @@ export interface Results {
   libraryBurst: LibraryBurstResult | undefined;
   sidecarBurst: SidecarBurstResult | undefined;
   throughput: ThroughputResult[];
+  footprint: FootprintResult | undefined;
+  soak: SoakResult | undefined;
   sidecarBuilt: boolean;
 }

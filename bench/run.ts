@@ -5,13 +5,15 @@
 //
 // Options: --updates N (latency updates per reloader, default 200)
 //          --idle-seconds S (default 30)  --files N (burst files, default 50000)
-//          --only latency,idle,scale,throughput
+//          --soak-updates N (default 10000)  --footprint-rounds N (default 3)
+//          --only latency,idle,scale,throughput,footprint,soak
 import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Child } from './child';
 import { compilePrograms, type CPrograms } from './compile';
+import { measureFootprint } from './footprint';
 import { checkGoals, type Goal } from './goals';
 import { measureIdle, type IdleResult, type IdleSubject } from './idle';
 import { type LatencyRun, measureLatency } from './latency';
@@ -21,18 +23,21 @@ import type { Reloader } from './reloaders';
 import type { Results } from './results';
 import { measureLibraryBurst, measureSidecarBurst, measureStartup } from './scale';
 import { SignalTarget } from './signal-target';
+import { measureSoak } from './soak';
 import { buildTables } from './report';
 import { renderTable } from './table';
 import { measureThroughput } from './throughput';
 import { buildTree } from './tree';
 import { createVolume } from './volume';
 
-type Section = 'latency' | 'idle' | 'scale' | 'throughput';
+type Section = 'latency' | 'idle' | 'scale' | 'throughput' | 'footprint' | 'soak';
 
 interface Options {
   readonly updates: number;
   readonly idleSeconds: number;
   readonly files: number;
+  readonly soakUpdates: number;
+  readonly footprintRounds: number;
   readonly sections: ReadonlySet<Section>;
 }
 
@@ -42,7 +47,7 @@ function parseOptions(argv: readonly string[]): Options {
     const key = argv[i] ?? '';
     const value = argv[i + 1];
     if (!key.startsWith('--') || value === undefined) {
-      throw new Error(`bench: expected --updates N, --idle-seconds S, --files N or --only LIST; got ${key}`);
+      throw new Error(`bench: expected --updates N, --idle-seconds S, --files N, --soak-updates N, --footprint-rounds N or --only LIST; got ${key}`);
     }
     values.set(key.slice(2), value);
     i++;
@@ -54,7 +59,7 @@ function parseOptions(argv: readonly string[]): Options {
     if (!Number.isInteger(value) || value <= 0) throw new Error(`bench: --${key} must be a positive integer, got ${text}`);
     return value;
   };
-  const all: Section[] = ['latency', 'idle', 'scale', 'throughput'];
+  const all: Section[] = ['latency', 'idle', 'scale', 'throughput', 'footprint', 'soak'];
   const only = values.get('only')?.split(',') ?? all;
   for (const section of only) {
     if (!all.includes(section as Section)) throw new Error(`bench: --only takes ${all.join(',')}; got ${section}`);
@@ -63,6 +68,8 @@ function parseOptions(argv: readonly string[]): Options {
     updates: number('updates', 200),
     idleSeconds: number('idle-seconds', 30),
     files: number('files', 50000),
+    soakUpdates: number('soak-updates', 10000),
+    footprintRounds: number('footprint-rounds', 3),
     sections: new Set(only as Section[]),
   };
 }
@@ -225,7 +232,7 @@ async function main(): Promise<void> {
   const tmpRoot = mkdtempSync(join(scratch, 'config-reloader-bench-'));
   const built = reloaders.sidecarBuilt();
   const results: Results = {
-    latency: [], idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], sidecarBuilt: built,
+    latency: [], idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], footprint: undefined, soak: undefined, sidecarBuilt: built,
   };
   if (!built) progress(`${reloaders.sidecarMain} does not exist yet: the sidecar's rows are skipped`);
   try {
@@ -260,6 +267,14 @@ async function main(): Promise<void> {
         progress('throughput: library vs fs.watch');
         results.throughput = await measureThroughput(tmpRoot, events, 5);
       }
+    }
+    // Alone on the machine's share of CPU: start-up times and peaks are not to be skewed by another section.
+    if (options.sections.has('footprint') && built) {
+      results.footprint = await measureFootprint(programs, tmpRoot, options.footprintRounds, progress);
+    }
+    if (options.sections.has('soak') && built) {
+      progress(`soak: ${options.soakUpdates} kubelet updates, one at a time`);
+      results.soak = await measureSoak(programs, tmpRoot, options.soakUpdates, progress);
     }
   } finally {
     rmSync(tmpRoot, { recursive: true, force: true });

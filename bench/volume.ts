@@ -17,3 +17,20 @@ export function createVolume(dir: string): AtomicWriter {
   writer.writeSync(generationPayload(0));
   return writer;
 }
+
+/** A volume that each update() moves to its next generation: one real kubelet update. */
+export class GenerationVolume {
+  readonly writer: AtomicWriter;
+  #generation = 0;
+
+  constructor(dir: string) {
+    this.writer = createVolume(dir);
+  }
+
+  /** Commits the next generation; returns process.hrtime.bigint() just before the rename over `..data`. */
+  update(): bigint {
+    const { committedAt } = this.writer.writeSync(generationPayload(++this.#generation));
+    if (committedAt === undefined) throw new Error(`generation ${this.#generation} changed nothing in ${this.writer.targetDir}`);
+    return committedAt;
+  }
+}

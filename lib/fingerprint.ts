@@ -3,9 +3,10 @@
 // sent only when it differs from the last one delivered, so bookkeeping
 // events, chmod walks and rewrites of identical bytes never reach the app.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, type Dirent, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { forEachEntry } from './dir-entries';
 import { errorCode } from './errors';
 import { DATA_LINK, isInternalName, isKubeletVolume } from './kubelet-volume';
 
@@ -47,39 +48,41 @@ function walk(visiblePath: string, realPath: string, files: Map<string, string>,
   if (visited.has(identity)) return; // a symlink loop or a second path to the same tree
   visited.add(identity);
 
-  let entries: Dirent[];
+  // Subdirectories are walked once this listing is closed: one directory
+  // descriptor open at a time, however deep the tree.
+  const subdirectories: Array<[visible: string, real: string]> = [];
   try {
-    entries = readdirSync(source, { withFileTypes: true });
+    forEachEntry(source, (entry) => {
+      const name = entry.name;
+      if (isInternalName(name)) return;
+      const entryVisible = join(visiblePath, name);
+      const entryReal = join(source, name);
+      // The entry's type from readdir saves a stat per file, which counts on
+      // the reload path: a kubelet payload holds only regular files and
+      // directories. Symbolic links (followed, as the app follows them) and
+      // filesystems that do not report types take a stat.
+      if (entry.isFile()) {
+        files.set(entryVisible, hashFile(entryReal));
+        return;
+      }
+      let stat;
+      try {
+        stat = entry.isDirectory() ? undefined : statSync(entryReal);
+      } catch (error) {
+        files.set(entryVisible, `error:${errorCode(error) ?? 'unknown'}`);
+        return;
+      }
+      if (stat === undefined || stat.isDirectory()) {
+        subdirectories.push([entryVisible, entryReal]);
+      } else if (stat.isFile()) {
+        files.set(entryVisible, hashFile(entryReal));
+      }
+      // FIFOs, sockets and devices are not configuration, and reading one could block.
+    });
   } catch {
     return;
   }
-  for (const entry of entries) {
-    const name = entry.name;
-    if (isInternalName(name)) continue;
-    const entryVisible = join(visiblePath, name);
-    const entryReal = join(source, name);
-    // The entry's type from readdir saves a stat per file, which counts on
-    // the reload path: a kubelet payload holds only regular files and
-    // directories. Symbolic links (followed, as the app follows them) and
-    // filesystems that do not report types take a stat.
-    if (entry.isFile()) {
-      files.set(entryVisible, hashFile(entryReal));
-      continue;
-    }
-    let stat;
-    try {
-      stat = entry.isDirectory() ? undefined : statSync(entryReal);
-    } catch (error) {
-      files.set(entryVisible, `error:${errorCode(error) ?? 'unknown'}`);
-      continue;
-    }
-    if (stat === undefined || stat.isDirectory()) {
-      walk(entryVisible, entryReal, files, visited);
-    } else if (stat.isFile()) {
-      files.set(entryVisible, hashFile(entryReal));
-    }
-    // FIFOs, sockets and devices are not configuration, and reading one could block.
-  }
+  for (const [entryVisible, entryReal] of subdirectories) walk(entryVisible, entryReal, files, visited);
 }
 
 // Files are hashed in chunks through one buffer, so a large Secret costs

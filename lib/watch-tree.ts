@@ -15,9 +15,9 @@
 // - A watch that cannot be added (EACCES on a directory of another user,
 //   ENOSPC at the watch limit, ENAMETOOLONG) is a problem reported for that
 //   directory; the rest of the tree is watched regardless.
-import { readdirSync } from 'node:fs';
 import { join, sep } from 'node:path';
 
+import { forEachEntry } from './dir-entries';
 import { hasCode } from './errors';
 import type { InotifyEvent } from './inotify';
 import { IN_ONLYDIR } from './inotify-flags';
@@ -156,19 +156,21 @@ export class WatchTree implements WatchOwner {
     // Known already (a rescan): its entries were reported when they appeared.
     const announce = !isRoot && this.#paths.get(wd) !== path;
     this.#paths.set(wd, path);
-    let entries;
+    // Subdirectories are watched once the listing is closed: one directory
+    // descriptor open at a time, however deep the tree.
+    const subdirectories: string[] = [];
     try {
-      entries = readdirSync(path, { withFileTypes: true });
+      forEachEntry(path, (entry) => {
+        const entryPath = join(path, entry.name);
+        if (announce) this.hooks.onFound?.(entryPath, entry.name, entry.isDirectory());
+        if (entry.isDirectory() && !(this.hooks.skip?.(entry.name) ?? false)) subdirectories.push(entryPath);
+      });
     } catch (error) {
       // Watched but not listable (mode 0300, say): what is inside stays unseen until it can be listed.
       if (!hasCode(error, 'ENOENT', 'ENOTDIR')) this.#report(path, error);
       return;
     }
-    for (const entry of entries) {
-      const entryPath = join(path, entry.name);
-      if (announce) this.hooks.onFound?.(entryPath, entry.name, entry.isDirectory());
-      if (entry.isDirectory() && !(this.hooks.skip?.(entry.name) ?? false)) this.#watch(entryPath, false);
-    }
+    for (const subdirectory of subdirectories) this.#watch(subdirectory, false);
   }
 
   #report(path: string, error: unknown): void {

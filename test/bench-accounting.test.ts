@@ -68,7 +68,7 @@ test('the latency goals hold every sidecar row to 5x the C floor of the same run
       latencyRow('config-reloader (this sidecar)', 0.45),
       latencyRow('config-reloader, in a Pod-sized PID namespace', 0.55),
     ],
-    idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], sidecarBuilt: true,
+    idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], footprint: undefined, soak: undefined, sidecarBuilt: true,
   });
   const p50 = goals.filter((goal) => goal.description.startsWith('latency p50'));
   assert.deepEqual(p50.map((goal) => [goal.description, goal.met]), [
@@ -85,7 +85,7 @@ test('the sidecar is ahead of a peer only when its median is no slower and it lo
       latencyRow('Node fs.watch', 0.2),
       { ...latencyRow('Node chokidar', 1), extra: 1 },
     ],
-    idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], sidecarBuilt: true,
+    idle: [], startup: [], libraryBurst: undefined, sidecarBurst: undefined, throughput: [], footprint: undefined, soak: undefined, sidecarBuilt: true,
   });
   const ahead = goals.filter((goal) => goal.description.startsWith('ahead of'));
   assert.deepEqual(ahead.map((goal) => [goal.description, goal.met]), [
