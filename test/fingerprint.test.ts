@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { diffFingerprints, fingerprint } from '../lib/fingerprint';
+import { diffFingerprints, fingerprintSync } from '../lib/fingerprint';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'fingerprint-'));
@@ -33,31 +33,31 @@ function kubeletVolume(dir: string, version: string, files: Record<string, strin
 test('identical content gives an identical fingerprint, different content a different one', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'a.conf'), 'one');
-  const first = fingerprint([dir]);
+  const first = fingerprintSync([dir]);
   writeFileSync(join(dir, 'a.conf'), 'one');
-  assert.equal(fingerprint([dir]).digest, first.digest);
+  assert.equal(fingerprintSync([dir]).digest, first.digest);
   writeFileSync(join(dir, 'a.conf'), 'two');
-  assert.notEqual(fingerprint([dir]).digest, first.digest);
+  assert.notEqual(fingerprintSync([dir]).digest, first.digest);
 });
 
 test('permission and timestamp changes do not change the fingerprint', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'a.conf'), 'one');
-  const before = fingerprint([dir]).digest;
+  const before = fingerprintSync([dir]).digest;
   chmodSync(join(dir, 'a.conf'), 0o600);
   writeFileSync(join(dir, 'b'), '');
   rmSync(join(dir, 'b'));
-  assert.equal(fingerprint([dir]).digest, before);
+  assert.equal(fingerprintSync([dir]).digest, before);
 });
 
 test('nested directories are included and renames are changes', (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'conf.d'));
   writeFileSync(join(dir, 'conf.d', 'site.conf'), 'x');
-  const before = fingerprint([dir]);
+  const before = fingerprintSync([dir]);
   assert.deepEqual([...before.files.keys()], [join(dir, 'conf.d', 'site.conf')]);
   renameSync(join(dir, 'conf.d', 'site.conf'), join(dir, 'conf.d', 'other.conf'));
-  const after = fingerprint([dir]);
+  const after = fingerprintSync([dir]);
   assert.deepEqual(diffFingerprints(before, after), {
     added: [join(dir, 'conf.d', 'other.conf')],
     removed: [join(dir, 'conf.d', 'site.conf')],
@@ -68,7 +68,7 @@ test('nested directories are included and renames are changes', (t) => {
 test('a kubelet volume is read through ..data and reported under user-visible names', (t) => {
   const dir = tempDir(t);
   kubeletVolume(dir, 'v1', { 'nginx.conf': 'v1' });
-  const v1 = fingerprint([dir]);
+  const v1 = fingerprintSync([dir]);
   assert.deepEqual([...v1.files.keys()], [join(dir, 'nginx.conf')]);
   // A new key is part of the commit even before the kubelet creates its user-visible link.
   mkdirSync(join(dir, '..v2'));
@@ -76,7 +76,7 @@ test('a kubelet volume is read through ..data and reported under user-visible na
   writeFileSync(join(dir, '..v2', 'extra.conf'), 'new');
   symlinkSync('..v2', join(dir, '..data_tmp'));
   renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-  const v2 = fingerprint([dir]);
+  const v2 = fingerprintSync([dir]);
   assert.deepEqual(diffFingerprints(v1, v2), { added: [join(dir, 'extra.conf')], removed: [], modified: [] });
 });
 
@@ -87,7 +87,7 @@ test('kubelet internals and symlink loops are not followed into', (t) => {
   symlinkSync('..', join(dir, 'sub', 'loop'));
   mkdirSync(join(dir, '..2026_01_01_00_00_00.000000001'));
   writeFileSync(join(dir, '..2026_01_01_00_00_00.000000001', 'hidden'), 'y');
-  const result = fingerprint([dir]);
+  const result = fingerprintSync([dir]);
   assert.deepEqual([...result.files.keys()], [join(dir, 'sub', 'f')]);
 });
 
@@ -95,7 +95,7 @@ test('FIFOs are skipped rather than read (reading one would block)', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'a'), 'x');
   execFileSync('mkfifo', [join(dir, 'pipe')]);
-  assert.deepEqual([...fingerprint([dir]).files.keys()], [join(dir, 'a')]);
+  assert.deepEqual([...fingerprintSync([dir]).files.keys()], [join(dir, 'a')]);
 });
 
 test('every file is hashed over all its bytes, from empty to larger than the shared read buffer', (t) => {
@@ -107,12 +107,12 @@ test('every file is hashed over all its bytes, from empty to larger than the sha
     'edge.bin': Buffer.alloc(64 * 1024, 'B'),
   };
   for (const [name, content] of Object.entries(contents)) writeFileSync(join(dir, name), content);
-  const result = fingerprint([dir]);
+  const result = fingerprintSync([dir]);
   for (const [name, content] of Object.entries(contents)) {
     assert.equal(result.files.get(join(dir, name)), createHash('sha256').update(content).digest('hex'), name);
   }
   // A change in the last byte of the large file is a change.
   contents['bundle.pem'][contents['bundle.pem'].length - 1] = 0x42;
   writeFileSync(join(dir, 'bundle.pem'), contents['bundle.pem']);
-  assert.deepEqual(diffFingerprints(result, fingerprint([dir])).modified, [join(dir, 'bundle.pem')]);
+  assert.deepEqual(diffFingerprints(result, fingerprintSync([dir])).modified, [join(dir, 'bundle.pem')]);
 });
