@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import { type ConfigChange, ConfigWatcher, type ConfigWatcherOptions, type UnchangedCheck } from '../lib';
 import { userNamespacesWork } from './helpers/inotify-limits';
 import { libraryScript, runLibraryScript } from './helpers/library-script';
+import { NestedVolume } from './helpers/nested-volume';
 import { PACKAGE_ROOT } from './helpers/package-copy';
 import { waitFor } from './helpers/wait-for';
 
@@ -259,28 +260,10 @@ test('a CONFIG_DIR that is a symbolic link is followed when the link is swapped 
   assert.deepEqual(lost, [], 'never lost: the link was there all along');
 });
 
-/** A kubelet-style volume whose payload holds a directory `sub` (a key with a nested path). */
-class NestedVolume {
-  #generation = 0;
-  constructor(readonly dir: string) {
-    mkdirSync(dir);
-  }
-
-  commit(files: Readonly<Record<string, string>>): void {
-    const payload = `..payload_${++this.#generation}`;
-    mkdirSync(join(this.dir, payload, 'sub'), { recursive: true });
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(this.dir, payload, 'sub', name), content);
-    symlinkSync(payload, join(this.dir, '..data_tmp'));
-    renameSync(join(this.dir, '..data_tmp'), join(this.dir, '..data'));
-    if (this.#generation === 1) symlinkSync(join('..data', 'sub'), join(this.dir, 'sub'));
-    else rmSync(join(this.dir, `..payload_${this.#generation - 1}`), { recursive: true });
-  }
-}
-
 test('a key directory inside a kubelet volume, given as the directory, is one change per update and never lost', async (t) => {
   const volume = new NestedVolume(join(tempDir(t), 'volume'));
   volume.commit({ 'a.conf': 'a0', 'b.conf': 'b0' });
-  const dir = join(volume.dir, 'sub');
+  const dir = volume.keyDir;
   const { changes, unchanged, lost, watcher } = await watch(t, { dirs: [dir] });
   assert.deepEqual(watcher.directories, [{ dir, kind: 'kubelet volume', watches: 1 }]);
   for (let version = 1; version <= 3; version++) {
