@@ -120,7 +120,7 @@ const DEFAULT_MAX_DELAY_MS = 10_000;
 const DEFAULT_WRITE_WAIT_MS = 30_000;
 /** Backoff of a check that could not read the configuration. */
 const READ_RETRY_FIRST_MS = 100;
-const READ_RETRY_MAX_MS = 10_000;
+const READ_RETRY_MAX_MS = 5000;
 /** Reasons listed per check; a burst brings one trigger per event. */
 const LISTED_REASONS = 3;
 
