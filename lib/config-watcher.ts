@@ -300,7 +300,13 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
           this.#rescan('kernel');
         }
       }
-      for (const watcher of this.#watchers) watcher.endBatch();
+      for (const watcher of this.#watchers) {
+        try {
+          watcher.endBatch();
+        } catch (error) {
+          this.#fail(error);
+        }
+      }
     } finally {
       this.#inBatch = false;
     }

@@ -193,19 +193,25 @@ test('a large file is hashed in slices: the event loop keeps turning while the f
   // Sparse: no disk is used, and every byte is still read and hashed.
   execFileSync('truncate', ['-s', '300M', join(dir, 'big.bin')]);
   let longestGap = 0;
+  let ticks = 0;
   let last = performance.now();
   const ticker = setInterval(() => {
     const now = performance.now();
     longestGap = Math.max(longestGap, now - last);
     last = now;
+    ticks++;
   }, 1);
+  const started = performance.now();
   try {
     const result = await fingerprint([dir], { limits: { maxBytes: 1024 * 1024 * 1024 } });
     assert.equal(result.files.get(join(dir, 'big.bin'))?.length, 64, 'hashed, not counted by identity');
   } finally {
     clearInterval(ticker);
   }
-  assert.ok(longestGap < 200, `the event loop stalled for ${Math.round(longestGap)} ms`);
+  const took = performance.now() - started;
+  // Hashed in one go, the longest gap would be the whole walk. Other tests
+  // may share the machine, so the bound is relative, not a fixed number.
+  assert.ok(ticks >= 10 && longestGap < took / 3, `${ticks} turns of the event loop in ${Math.round(took)} ms, the longest gap ${Math.round(longestGap)} ms`);
 });
 
 test('a 2 GB file past the byte budget is counted by identity, not read', async (t) => {

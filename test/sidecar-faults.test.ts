@@ -3,7 +3,8 @@
 // limits in a user namespace, with a directory missing, with a key
 // directory of a kubelet volume, and with keyed fingerprints.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,4 +236,40 @@ test('fingerprints are keyed: different per process without FINGERPRINT_KEY_FILE
   const missing = await checkAs(CLI, [], ['--config-dir', dir, '--process-name', 'x', '--fingerprint-key-file', join(dir, 'absent')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /FINGERPRINT_KEY_FILE \(--fingerprint-key-file\): invalid value .*cannot be read \(ENOENT\)/);
+});
+
+test('links to / and /proc/self in the configuration: the sidecar is ready at once, says what it does not read, and stops on SIGTERM', async (t) => {
+  const dir = openDir(t, 'faults-links-');
+  writeFileSync(join(dir, 'app.conf'), 'v0');
+  symlinkSync('/', join(dir, 'root'));
+  symlinkSync('/proc/self', join(dir, 'proc'));
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: 'nothing-here' } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready', 1, 5000);
+  const [skipped] = sidecar.messages('some configuration paths are not read');
+  assert.deepEqual((skipped?.['skipped'] as string[]).map((line) => line.split(':')[0]).sort(), [join(dir, 'proc'), join(dir, 'root')]);
+  assert.equal(sidecar.messages('ready')[0]?.['files'], 1);
+  const started = performance.now();
+  assert.deepEqual(await sidecar.stop(), { code: 0, signal: null });
+  assert.ok(performance.now() - started < 2000);
+});
+
+test('a 2 GB file in the configuration does not stall /healthz while a change is checked', async (t) => {
+  const dir = openDir(t, 'faults-large-');
+  writeFileSync(join(dir, 'app.conf'), 'v0');
+  execFileSync('truncate', ['-s', '2G', join(dir, 'big.bin')]); // sparse: no disk used
+  const port = await freePort();
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: 'nothing-here', DEBOUNCE: '0ms', METRICS_ADDR: `127.0.0.1:${port}` } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  let slowest = 0;
+  for (let i = 0; i < 20; i++) {
+    if (i === 2) writeFileSync(join(dir, 'app.conf'), 'v1');
+    const started = performance.now();
+    assert.equal(await status(`http://127.0.0.1:${port}/healthz`), 200);
+    slowest = Math.max(slowest, performance.now() - started);
+    await sleep(20);
+  }
+  await sidecar.waitForMessage('change detected');
+  assert.ok(slowest < 300, `/healthz took ${Math.round(slowest)} ms`);
 });
