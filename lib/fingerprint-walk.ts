@@ -23,7 +23,7 @@
 //
 // The walk is a generator that yields when it has run for a slice of time,
 // so an asynchronous caller can let the event loop breathe between slices.
-import { type Dirent, type BigIntStats, closeSync, constants, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
+import { type Dirent, type BigIntStats, closeSync, constants, fstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 
 import { errorCode } from './errors';
@@ -211,7 +211,7 @@ export class Walk {
       return;
     }
     try {
-      const stat = known ?? statSync(real, { bigint: true });
+      const stat = known ?? fstatSync(fd, { bigint: true });
       if (this.#bytes + Number(stat.size) > this.limits.maxBytes) {
         if (!this.#byIdentityNoted) {
           this.#byIdentityNoted = true;
