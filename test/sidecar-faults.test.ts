@@ -86,6 +86,13 @@ test('run as another uid, a subdirectory it may not read is a warning with the f
   await sleep(QUIET_MS);
   assert.equal(app.signals().length, 1, sidecar.transcript());
 
+  // The same at run time: a private directory and a private file appear.
+  mkdirSync(join(dir, 'private'), { mode: 0o700 });
+  await sidecar.waitFor('the warning for the new directory', (lines) => lines.some((line) => line.msg === 'cannot watch a directory; watching the rest' && line['path'] === join(dir, 'private')));
+  writeFileSync(join(dir, 'secret.conf'), 'x', { mode: 0o600 });
+  await sidecar.waitFor('the warning for the new file', (lines) => lines.some((line) => line.msg === 'cannot read some configuration files' && JSON.stringify(line['paths']).includes('secret.conf')));
+  assert.equal(sidecar.child.exitCode, null, 'still running');
+
   const result = await checkAs(cli, NOBODY, ['--config-dir', dir, '--process-name', name]);
   assert.equal(result.code, 0, describeResult(result));
   assert.match(result.stdout, new RegExp(`^warning: cannot watch ${join(dir, 'lost\\+found')}: the sidecar \\(uid 65534\\) may not read it\\. Fix: .*fsGroup`, 'm'));
