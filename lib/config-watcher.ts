@@ -48,7 +48,11 @@ export interface ConfigWatcherOptions {
   readonly dirs: readonly string[];
   /** Quiet time after the last plain-directory event before a check, in ms (default 250). */
   readonly debounce?: number;
-  /** Longest a check waits for events to stop, in ms from the first (default 10 s, at least `debounce`). */
+  /**
+   * Longest a check waits for events to stop, in ms from the first (default
+   * 10 s, at least `debounce`). A file still being written holds it longer,
+   * up to `writeWait`.
+   */
   readonly maxDelay?: number;
   /** Keep the event loop alive while open (default true). */
   readonly ref?: boolean;
