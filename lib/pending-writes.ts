@@ -6,7 +6,9 @@
 // the write. A file in that state holds checks back until its close, its
 // removal, or a bound: a process may keep a file open for writing for ever
 // (a log, a hard link made with link(2), a truncate(2) without open), and
-// the configuration around it must still be reloaded.
+// the configuration around it must still be reloaded. A file that outlived
+// the bound holds nothing back again until it is closed: a log written
+// for ever would otherwise delay every check by the bound.
 //
 // A rename into place (IN_MOVED_TO) is a finished file: editors and the
 // kubelet write elsewhere and rename, and nothing waits for them.
@@ -18,6 +20,8 @@ import type { InotifyEventKind } from './inotify-flags';
 export class PendingWrites {
   /** Path -> performance.now() after which it no longer holds checks back. */
   readonly #open = new Map<string, number>();
+  /** Files still open past the bound: not waited for again until their close. */
+  readonly #outlived = new Set<string>();
 
   constructor(private readonly boundMs: number) {}
 
@@ -37,6 +41,7 @@ export class PendingWrites {
         return;
       case 'close_write':
         this.#open.delete(path);
+        this.#outlived.delete(path);
         return;
       case 'delete':
       case 'moved_from':
@@ -52,10 +57,14 @@ export class PendingWrites {
     for (const open of [...this.#open.keys()]) {
       if (open === path || open.startsWith(prefix)) this.#open.delete(open);
     }
+    for (const open of [...this.#outlived]) {
+      if (open === path || open.startsWith(prefix)) this.#outlived.delete(open);
+    }
   }
 
   clear(): void {
     this.#open.clear();
+    this.#outlived.clear();
   }
 
   /**
@@ -66,14 +75,18 @@ export class PendingWrites {
   waitMs(now = performance.now()): number {
     let soonest = Infinity;
     for (const [path, deadline] of this.#open) {
-      if (deadline <= now) this.#open.delete(path);
-      else soonest = Math.min(soonest, deadline);
+      if (deadline <= now) {
+        this.#open.delete(path);
+        this.#outlived.add(path);
+      } else {
+        soonest = Math.min(soonest, deadline);
+      }
     }
     return soonest === Infinity ? 0 : Math.ceil(soonest - now);
   }
 
   #start(path: string): void {
-    if (!this.#open.has(path)) this.#open.set(path, performance.now() + this.boundMs);
+    if (!this.#open.has(path) && !this.#outlived.has(path)) this.#open.set(path, performance.now() + this.boundMs);
   }
 }
 

@@ -107,7 +107,7 @@ test('a file rewritten in place in chunks is checked once, after its close', asy
   assert.equal(changes[0]?.fingerprint.files.get(join(dir, 'app.conf')), sha256('v1 complete'));
 });
 
-test('a file left open for writing holds the check back for writeWait, and no longer', async (t) => {
+test('a file left open for writing holds the check back for writeWait, and then never again until it is closed', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'app.conf'), 'v0');
   const { changes } = await watch(t, { dirs: [dir], writeWait: 600 });
@@ -120,6 +120,12 @@ test('a file left open for writing holds the check back for writeWait, and no lo
   const waited = performance.now() - started;
   assert.ok(waited >= 550 && waited < 2500, `checked after ${Math.round(waited)} ms`);
   assert.deepEqual(changes[0]?.modified, [join(dir, 'app.conf')]);
+  // Still open and still written: it holds nothing back any more.
+  writeSync(fd, 'still running\n');
+  const again = performance.now();
+  writeFileSync(join(dir, 'app.conf'), 'v2');
+  await waitFor('the next change', () => changes.length === 2, { timeoutMs: 5000 });
+  assert.ok(performance.now() - again < 450, `checked after ${Math.round(performance.now() - again)} ms`);
 });
 
 test('a check that hits EMFILE is retried until it reads everything: no removed files, one change', async (t) => {
