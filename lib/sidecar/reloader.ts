@@ -123,6 +123,8 @@ export class Reloader {
       this.#observer.watchProblems(watcher.problems.length);
     });
     watcher.on('trigger', (trigger) => {
+      // A directory watched after a retry says so with a trigger, and with no event of its own.
+      this.#observer.watchProblems(watcher.problems.length);
       this.#log.debug('trigger', { dir: trigger.dir, reason: trigger.reason, immediate: trigger.immediate });
     });
     watcher.on('missing', (missing) => {
