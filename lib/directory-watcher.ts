@@ -15,7 +15,8 @@
 //   directory comes back.
 // - unwatched: it exists and cannot be watched (EACCES, the watch limit).
 //   Watching is tried again with a backoff, and each try also asks for a
-//   quiet check, so a change there is found late rather than never.
+//   quiet check, so a change there is found late rather than never. The
+//   same goes for directories inside a plain tree that cannot be watched.
 //
 // A configured directory that is itself a symbolic link (git-sync's
 // `current -> rev-abc`) is followed by its watches; its parent is watched
@@ -85,6 +86,9 @@ export class DirectoryWatcher {
   #problem: WatchProblem | undefined;
   #retry: NodeJS.Timeout | undefined;
   #retryMs = RETRY_FIRST_MS;
+  /** The tries again of directories inside the tree that could not be watched. */
+  #treeRetry: NodeJS.Timeout | undefined;
+  #treeRetryMs = RETRY_FIRST_MS;
   #closed = false;
 
   constructor(
@@ -150,6 +154,9 @@ export class DirectoryWatcher {
   #release(): void {
     this.#tree?.close();
     this.#tree = undefined;
+    clearTimeout(this.#treeRetry);
+    this.#treeRetry = undefined;
+    this.#treeRetryMs = RETRY_FIRST_MS;
     if (this.#single !== undefined) this.router.release(this.#single.wd, this.#single.owner);
     this.#single = undefined;
     if (this.#link !== undefined) this.router.release(this.#link.wd, this.#link.owner);
@@ -223,13 +230,37 @@ export class DirectoryWatcher {
     this.#watchLink();
     const tree = new WatchTree(this.dir, this.router, PLAIN_MASK, {
       onEvent: (event, path) => this.#onPlainEvent(event, path),
-      onProblem: (problem) => this.hooks.problem(problem),
+      onProblem: (problem) => {
+        this.hooks.problem(problem);
+        this.#scheduleTreeRetry();
+      },
       onRootLost: (why) => this.#lose(why),
       skip: isInternalName,
     });
     this.#tree = tree;
     this.#kind = 'plain directory';
     tree.establish();
+  }
+
+  /** While directories inside cannot be watched: try them again with a backoff, and look at the configuration meanwhile. */
+  #scheduleTreeRetry(): void {
+    if (this.#closed || this.#treeRetry !== undefined) return;
+    const delay = this.#treeRetryMs;
+    this.#treeRetryMs = Math.min(RETRY_MAX_MS, delay * 2);
+    this.#treeRetry = setTimeout(() => {
+      this.#treeRetry = undefined;
+      const tree = this.#tree;
+      if (this.#closed || tree === undefined) return;
+      tree.retryProblems();
+      if (tree.problems.length === 0) {
+        this.#treeRetryMs = RETRY_FIRST_MS;
+        this.#trigger(`every directory in ${this.dir} is watched now`, false);
+        return;
+      }
+      this.hooks.trigger({ dir: this.dir, reason: `look at ${this.dir}, where ${tree.problems.length} directories cannot be watched`, immediate: false, poll: true });
+      this.#scheduleTreeRetry();
+    }, delay);
+    if (this.options.ref === false) this.#treeRetry.unref();
   }
 
   #watchVolume(volume: string): void {

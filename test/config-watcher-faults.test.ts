@@ -199,6 +199,47 @@ test('a root at the watch limit (ENOSPC) opens all the same: unwatched, looked a
   assert.ok(watched.ms < 900, `seen by its watch, after ${watched.ms} ms`);
 });
 
+test('a subdirectory created at the watch limit is a problem: changes in it are found by looking, then by its watch once the limit allows', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+  if (!(await userNamespacesWork())) {
+    t.skip('user namespaces are not available');
+    return;
+  }
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'app.conf'), 'v0');
+  const script = libraryScript(PACKAGE_ROOT, { 'config-watcher': ['ConfigWatcher'] }, `
+    const fs = require('node:fs');
+    const dir = ${JSON.stringify(dir)};
+    const limit = '/proc/sys/user/max_inotify_watches';
+    const until = async (probe) => { for (let i = 0; i < 1000 && !probe(); i++) await new Promise((r) => setTimeout(r, 10)); };
+    fs.writeFileSync(limit, '1');
+    const watcher = await ConfigWatcher.open({ dirs: [dir], debounce: 30 });
+    const changes = [];
+    const problems = [];
+    watcher.on('change', (c) => changes.push([...c.added, ...c.modified]));
+    watcher.on('problem', (p) => problems.push(p.path + ' ' + p.error.code));
+    fs.mkdirSync(dir + '/sub');
+    await until(() => problems.length === 1);
+    fs.writeFileSync(dir + '/sub/x.conf', 'x1');
+    await until(() => changes.length === 1);
+    outcomes.polled = { result: { problems: [...problems], changes: [...changes] } };
+    fs.writeFileSync(limit, '100');
+    await until(() => watcher.problems.length === 0);
+    const started = Date.now();
+    fs.writeFileSync(dir + '/sub/x.conf', 'x2');
+    await until(() => changes.length === 2);
+    outcomes.watched = { result: { changes: changes.length, watches: watcher.watchCount, ms: Date.now() - started } };
+    await watcher.close();
+  `);
+  const outcomes = await runLibraryScript(['unshare', '--user', '--map-root-user'], script);
+  const polled = outcomes['polled']?.result as { problems: string[]; changes: string[][] };
+  assert.deepEqual(polled.problems, [`${join(dir, 'sub')} ENOSPC`]);
+  assert.deepEqual(polled.changes, [[join(dir, 'sub', 'x.conf')]], 'found by looking');
+  const watched = outcomes['watched']?.result as { changes: number; watches: number; ms: number };
+  assert.equal(watched.changes, 2);
+  assert.equal(watched.watches, 2);
+  assert.ok(watched.ms < 900, `seen by its watch, after ${watched.ms} ms`);
+});
+
 test('a directory whose path is longer than PATH_MAX is a problem; the rest is watched and fingerprinted', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'app.conf'), 'v0');
