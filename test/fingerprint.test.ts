@@ -219,7 +219,7 @@ test('a 2 GB file past the byte budget is counted by identity, not read', async 
   execFileSync('truncate', ['-s', '2G', join(dir, 'huge.bin')]);
   const started = performance.now();
   const result = await fingerprint([dir]);
-  assert.ok(performance.now() - started < 500, 'not read');
+  assert.ok(performance.now() - started < 1000, 'not read');
   assert.match(result.files.get(join(dir, 'huge.bin')) ?? '', /^identity:/);
 });
 

@@ -278,5 +278,5 @@ test('a 2 GB file in the configuration does not stall /healthz while a change is
     await sleep(20);
   }
   await sidecar.waitForMessage('change detected');
-  assert.ok(slowest < 300, `/healthz took ${Math.round(slowest)} ms`);
+  assert.ok(slowest < 1000, `/healthz took ${Math.round(slowest)} ms`);
 });
