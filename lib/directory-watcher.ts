@@ -18,9 +18,10 @@
 //   quiet check, so a change there is found late rather than never. The
 //   same goes for directories inside a plain tree that cannot be watched.
 //
-// A configured directory that is itself a symbolic link (git-sync's
-// `current -> rev-abc`) is followed by its watches; its parent is watched
-// too, for the swap of the link, after which everything is watched anew.
+// A configured directory that is a symbolic link, or lies below one
+// (git-sync's `current -> rev-abc`, with CONFIG_DIR=current or current/conf),
+// is followed by its watches; the nearest link's parent is watched too, for
+// the swap of the link, after which everything is watched anew.
 //
 // IN_ATTRIB is never asked for: chmod, chown, fsGroup walks and touch change
 // no content. Whether a trigger really changed anything is decided later, by
@@ -269,37 +270,32 @@ export class DirectoryWatcher {
     this.#kind = 'kubelet volume';
   }
 
-  /** When the directory is a symbolic link, watches its parent for the link's swap or removal. */
+  /** When the directory is, or lies below, a symbolic link: watches the nearest link's parent for its swap or removal. */
   #watchLink(): void {
-    let isLink: boolean;
-    try {
-      isLink = lstatSync(this.dir).isSymbolicLink();
-    } catch {
-      return;
-    }
-    if (!isLink) return;
-    const name = basename(this.dir);
+    const link = nearestLink(this.dir);
+    if (link === undefined) return;
+    const name = basename(link);
     const owner: WatchOwner = {
       handle: (event) => {
         if (event.kind === 'ignored') this.#link = undefined;
-        else if (event.name === name) this.#relink(event);
+        else if (event.name === name) this.#relink(event, link);
       },
     };
     try {
-      this.#link = { wd: this.router.add(dirname(this.dir), LINK_PARENT_MASK, owner).wd, owner };
+      this.#link = { wd: this.router.add(dirname(link), LINK_PARENT_MASK, owner).wd, owner };
     } catch (error) {
       // The directory is watched all the same; only a swap of the link would go unseen.
-      this.hooks.problem({ path: dirname(this.dir), error: error instanceof Error ? error : new Error(String(error)) });
+      this.hooks.problem({ path: dirname(link), error: error instanceof Error ? error : new Error(String(error)) });
     }
   }
 
-  /** The link that is the configured directory was replaced or removed: watch what it leads to now. */
-  #relink(event: InotifyEvent): void {
+  /** The link on the way to the directory was replaced or removed: watch what it leads to now. */
+  #relink(event: InotifyEvent, link: string): void {
     if (!isDirectory(this.dir)) {
-      if (event.kind === 'delete' || event.kind === 'moved_from') this.#lose('its symbolic link was removed');
+      if (event.kind === 'delete' || event.kind === 'moved_from') this.#lose(`the symbolic link ${link} was removed`);
       return;
     }
-    if (this.#tryWatch(false)) this.#trigger(`${event.kind} of the link ${this.dir}`, false);
+    if (this.#tryWatch(false)) this.#trigger(`${event.kind} of the link ${link}`, false);
   }
 
   #onVolumeEvent(event: InotifyEvent, volume: string): void {
@@ -416,6 +412,18 @@ function enclosingVolume(dir: string): string | undefined {
     if (!isKubeletVolume(parent)) continue;
     try {
       return lstatSync(child).isSymbolicLink() ? parent : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The directory itself or its nearest ancestor that is a symbolic link, if any. */
+function nearestLink(dir: string): string | undefined {
+  for (let path = dir; path !== dirname(path); path = dirname(path)) {
+    try {
+      if (lstatSync(path).isSymbolicLink()) return path;
     } catch {
       return undefined;
     }

@@ -306,6 +306,26 @@ test('a CONFIG_DIR that is a symbolic link is followed when the link is swapped 
   assert.deepEqual(lost, [], 'never lost: the link was there all along');
 });
 
+test('a CONFIG_DIR below a symbolic link is followed when the link is swapped (git-sync with a subdirectory)', async (t) => {
+  const root = tempDir(t);
+  for (const rev of ['rev1', 'rev2']) {
+    mkdirSync(join(root, rev, 'conf'), { recursive: true });
+    writeFileSync(join(root, rev, 'conf', 'app.conf'), rev);
+  }
+  symlinkSync('rev1', join(root, 'current'));
+  const dir = join(root, 'current', 'conf');
+  const { changes, lost } = await watch(t, { dirs: [dir] });
+  symlinkSync('rev2', join(root, 'current.tmp'));
+  renameSync(join(root, 'current.tmp'), join(root, 'current'));
+  await waitFor('the swap', () => changes.length === 1);
+  rmSync(join(root, 'rev1'), { recursive: true });
+  writeFileSync(join(root, 'rev2', 'conf', 'app.conf'), 'rev2 edited');
+  await waitFor('the edit in the new target', () => changes.length === 2);
+  await sleep(QUIET_MS);
+  assert.equal(changes.length, 2);
+  assert.deepEqual(lost, []);
+});
+
 test('a key directory inside a kubelet volume, given as the directory, is one change per update and never lost', async (t) => {
   const volume = new NestedVolume(join(tempDir(t), 'volume'));
   volume.commit({ 'a.conf': 'a0', 'b.conf': 'b0' });
