@@ -211,22 +211,19 @@ export class Walk {
       return;
     }
     try {
-      const stat = known ?? fstatSync(fd, { bigint: true });
-      if (this.#bytes + Number(stat.size) > this.limits.maxBytes) {
-        if (!this.#byIdentityNoted) {
-          this.#byIdentityNoted = true;
-          this.result.skipped.push({
-            path: visible,
-            reason: `content not hashed, from this file on: past ${this.limits.maxBytes} bytes; such files count by inode, size and mtime`,
-          });
-        }
-        files.set(visible, `identity:${describeIdentity(stat)}`);
-        return;
-      }
       const hash = this.hasher();
-      for (;;) {
+      for (let first = true; ; first = false) {
         const length = readSync(fd, chunk, 0, chunk.length, null);
         if (length === 0) break;
+        // A file that fits one read and the budget needs no look at its
+        // size; a larger one is measured before it is read any further.
+        if (first && (length === chunk.length || this.#bytes + length > this.limits.maxBytes)) {
+          const stat = known ?? fstatSync(fd, { bigint: true });
+          if (this.#bytes + Number(stat.size) > this.limits.maxBytes) {
+            this.#countByIdentity(visible, stat);
+            return;
+          }
+        }
         this.#bytes += length;
         hash.update(chunk.subarray(0, length));
         if (this.#due()) yield;
@@ -238,6 +235,17 @@ export class Walk {
       closeSync(fd);
     }
     if (this.#due()) yield;
+  }
+
+  #countByIdentity(visible: string, stat: BigIntStats): void {
+    if (!this.#byIdentityNoted) {
+      this.#byIdentityNoted = true;
+      this.result.skipped.push({
+        path: visible,
+        reason: `content not hashed, from this file on: past ${this.limits.maxBytes} bytes; such files count by inode, size and mtime`,
+      });
+    }
+    this.result.files.set(visible, `identity:${describeIdentity(stat)}`);
   }
 
   /** Decides what a failed call means for the fingerprint (see the top of this file). */
