@@ -18,7 +18,7 @@ import {
 import { readFileShared } from '../lib/read-file-shared';
 import { deliverReload } from '../lib/sidecar/delivery';
 import type { HeldTarget } from '../lib/sidecar/held-targets';
-import { fingerprint } from '../lib/fingerprint';
+import { fingerprintSync } from '../lib/fingerprint';
 import { silentLogger } from '../lib/sidecar/log';
 import { selectTargets } from '../lib/sidecar/targets';
 import { openProcess, type ProcessHandle } from '../lib/process-handle';
@@ -169,7 +169,7 @@ function rows(volume: string, target: SignalTarget, pids: readonly string[], use
     { operation: 'listProcesses (full: with status)', before: listProcessesBefore, after: () => listProcesses() },
     { operation: 'scan for a reload: listProcesses -> listProcessSummaries', before: listProcessesBefore, after: () => listProcessSummaries() },
     { operation: `target selection for '${TARGET_NAME}' (scan + selectTargets + withStatus)`, before: selectBefore, after: selectAfter },
-    { operation: 'fingerprint of a 3-key kubelet volume', before: () => fingerprintBefore([volume]), after: () => fingerprint([volume]) },
+    { operation: 'fingerprint of a 3-key kubelet volume', before: () => fingerprintBefore([volume]), after: () => fingerprintSync([volume]) },
     {
       operation: 'reload hot path: fingerprint + target selection + signalProcess',
       before: () => {
@@ -177,7 +177,7 @@ function rows(volume: string, target: SignalTarget, pids: readonly string[], use
         signalEach(selectBefore());
       },
       after: () => {
-        fingerprint([volume]);
+        fingerprintSync([volume]);
         signalEach(selectAfter());
       },
     },
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
     const volume = buildVolume(root);
     const found = readProcess(child.pid);
     if (found === undefined) throw new Error(`${TARGET_NAME} (pid ${child.pid}) is not in /proc`);
-    if (fingerprintBefore([volume]) !== fingerprint([volume]).digest) throw new Error('the baseline fingerprint differs from fingerprint()');
+    if (fingerprintBefore([volume]) !== fingerprintSync([volume]).digest) throw new Error('the baseline fingerprint differs from fingerprint()');
     const pids = pidsInProc();
     const summaries = listProcessSummaries();
     const userPids = summaries.filter((info) => !info.kernelThread).map((info) => info.pid);

@@ -15,15 +15,32 @@
 //   deleted is waited for and checked again when it is back. While one is
 //   missing nothing is checked, so no change is reported for a half-present
 //   configuration.
+// - A file still being written in a plain directory holds the check back
+//   until it is closed, or for `writeWait` at most (pending-writes.ts).
+// - Directories that symbolic links lead to are watched as well
+//   (link-watches.ts), after each check, from what the fingerprint read.
+// - A check that cannot read the configuration for a passing reason
+//   (EMFILE, EIO, ...) is not a check: it emits 'retry' and runs again with
+//   a backoff, keeping its reasons, until a read succeeds.
+// - Checks never overlap: one asked for during another runs after it.
+// - No exception leaves an event handler or a timer: what a listener throws
+//   is an 'error' (or, without an 'error' listener, a process warning), and
+//   the watcher goes on.
 import { EventEmitter } from 'node:events';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 
-import { DirectoryWatcher, type DirectoryKind, type Trigger } from './directory-watcher';
-import { diffFingerprints, type Fingerprint, fingerprint } from './fingerprint';
 import { ChangeQueue } from './change-queue';
 import { type CheckReasons, type ConfigChange, LISTED_REASONS, type UnchangedCheck } from './config-change';
+import { DirectoryWatcher, type DirectoryKind, PLAIN_MASK, type Trigger } from './directory-watcher';
+import {
+  diffFingerprints, type Fingerprint, fingerprint, type FingerprintLimits, type FingerprintOptions,
+  FingerprintReadError, type FingerprintSkip,
+} from './fingerprint';
 import { Inotify, type InotifyEvent } from './inotify';
+import { IN_ONLYDIR } from './inotify-flags';
+import { LinkWatches } from './link-watches';
+import { PendingWrites } from './pending-writes';
 import { WatchRouter } from './watch-router';
 import type { WatchProblem } from './watch-tree';
 
@@ -32,10 +49,23 @@ export interface ConfigWatcherOptions {
   readonly dirs: readonly string[];
   /** Quiet time after the last plain-directory event before a check, in ms (default 250). */
   readonly debounce?: number;
-  /** Longest a check waits for events to stop, in ms from the first (default 10 s, at least `debounce`). */
+  /**
+   * Longest a check waits for events to stop, in ms from the first (default
+   * 10 s, at least `debounce`). A file still being written holds it longer,
+   * up to `writeWait`.
+   */
   readonly maxDelay?: number;
   /** Keep the event loop alive while open (default true). */
   readonly ref?: boolean;
+  /**
+   * Longest a check waits for a file that is still open for writing, in ms
+   * from its first write (default 30 s).
+   */
+  readonly writeWait?: number;
+  /** Key of the HMAC-SHA256 fingerprints (see fingerprint.ts); plain sha256 without one. */
+  readonly fingerprintKey?: Buffer | string;
+  /** Bounds of a fingerprint walk: files, bytes hashed, depth. */
+  readonly limits?: Partial<FingerprintLimits>;
 }
 
 export interface DirectoryState {
@@ -57,8 +87,14 @@ interface ConfigWatcherEvents {
   lost: [dir: string, why: string];
   /** It is back and watched again; a check follows at once. */
   back: [dir: string, kind: DirectoryKind];
-  /** A directory inside could not be watched; the rest is watched regardless. */
+  /** A directory (configured, inside, or led to by a link) could not be watched; the rest is watched regardless. */
   problem: [problem: WatchProblem];
+  /** A check could not read the configuration (EMFILE, EIO, ...); it runs again in `delayMs`. */
+  retry: [error: FingerprintReadError, delayMs: number];
+  /** The files and directories that exist and cannot be read changed (at open: see `fingerprint.unreadable`). */
+  unreadable: [paths: readonly string[]];
+  /** The paths the fingerprint walk did not take changed (at open: see `fingerprint.skipped`). */
+  skipped: [skips: readonly FingerprintSkip[]];
   /** Events were lost; everything is rescanned and checked. */
   overflow: [source: 'kernel' | 'queue'];
   error: [error: Error];
@@ -67,6 +103,10 @@ interface ConfigWatcherEvents {
 
 const DEFAULT_DEBOUNCE_MS = 250;
 const DEFAULT_MAX_DELAY_MS = 10_000;
+const DEFAULT_WRITE_WAIT_MS = 30_000;
+/** Backoff of a check that could not read the configuration. */
+const READ_RETRY_FIRST_MS = 100;
+const READ_RETRY_MAX_MS = 5000;
 
 export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements AsyncIterable<ConfigChange> {
   readonly dirs: readonly string[];
@@ -75,6 +115,9 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
   readonly #inotify: Inotify;
   readonly #router: WatchRouter;
   readonly #watchers: DirectoryWatcher[];
+  readonly #links: LinkWatches;
+  readonly #writes: PendingWrites;
+  readonly #fingerprintOptions: FingerprintOptions;
   #fingerprint: Fingerprint;
   #debounce: NodeJS.Timeout | undefined;
   #deadline: NodeJS.Timeout | undefined;
@@ -82,7 +125,10 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
   /** Set while a batch is dispatched: an immediate check then runs as the batch ends. */
   #inBatch = false;
   #checkAfterBatch = false;
-  #pending: { listed: string[]; more: number; since: number | undefined } = { listed: [], more: 0, since: undefined };
+  #pending: PendingCheck = emptyPending();
+  #checking = false;
+  #checkAgain = false;
+  #readRetryMs = READ_RETRY_FIRST_MS;
   readonly #ref: boolean;
   #closed = false;
 
@@ -92,23 +138,59 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
     this.#debounceMs = checkDuration('debounce', options.debounce ?? DEFAULT_DEBOUNCE_MS);
     this.#maxDelayMs = Math.max(this.#debounceMs, checkDuration('maxDelay', options.maxDelay ?? DEFAULT_MAX_DELAY_MS));
     this.#ref = options.ref !== false;
+    this.#writes = new PendingWrites(checkDuration('writeWait', options.writeWait ?? DEFAULT_WRITE_WAIT_MS));
+    this.#fingerprintOptions = {
+      ...(options.fingerprintKey === undefined ? {} : { key: options.fingerprintKey }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    };
     this.#inotify = new Inotify(this.#ref ? {} : { ref: false });
     this.#router = new WatchRouter(this.#inotify);
     this.#watchers = this.dirs.map((dir) => new DirectoryWatcher(dir, this.#router, {
       trigger: (trigger) => this.#request(trigger),
-      lost: (lost, why) => this.emit('lost', lost, why),
+      lost: (lost, why) => {
+        this.#writes.forget(lost);
+        this.emit('lost', lost, why);
+      },
       back: (back, kind) => this.emit('back', back, kind),
       problem: (problem) => this.emit('problem', problem),
-    }));
-    this.#fingerprint = { digest: '', files: new Map() };
+      written: (event, path) => this.#writes.note(event.kind, path, event.isDir),
+    }, { ref: this.#ref }));
+    this.#links = new LinkWatches(this.#router, PLAIN_MASK | IN_ONLYDIR, {
+      event: (event, path) => {
+        this.#writes.note(event.kind, path, event.isDir);
+        this.#request({ dir: path, reason: `${event.kind} ${path}`, immediate: false });
+      },
+      lost: (dir) => this.#request({ dir, reason: `${dir}, led to by a link, went away`, immediate: false }),
+      problem: (problem) => this.emit('problem', problem),
+    });
+    this.#fingerprint = { digest: '', files: new Map(), unreadable: [], skipped: [], linkedDirs: [] };
     this.#inotify.on('batch', (events) => this.#onBatch(events));
     this.#inotify.on('error', (error) => this.#fail(error));
   }
 
   /**
+   * Every event reaches its listeners; one that throws is reported as an
+   * 'error' instead of unwinding into the watcher's own bookkeeping.
+   */
+  override emit<K extends keyof ConfigWatcherEvents>(event: K, ...args: ConfigWatcherEvents[K]): boolean {
+    if (event === 'error') return this.#reportError(args[0] as Error);
+    try {
+      return super.emit<keyof ConfigWatcherEvents>(event, ...args);
+    } catch (error) {
+      this.#fail(error);
+      return true;
+    }
+  }
+
+  /**
    * Watches every directory and records the starting fingerprint; resolves
-   * once both are done. Rejects, holding nothing, when a directory does not
-   * exist or cannot be watched (the error names it; ENOSPC names the limit).
+   * once both are done. A directory (or one inside) that cannot be watched
+   * (EACCES, ENOSPC at the watch limit) is a 'problem', listed in
+   * `problems` and tried again with a backoff, not a failure. Rejects,
+   * holding nothing, when a directory does not exist, when no inotify
+   * instance can be had (EMFILE names the limit), or with a
+   * FingerprintReadError when the configuration cannot be read now (EMFILE,
+   * EIO: try again later).
    */
   static async open(options: ConfigWatcherOptions): Promise<ConfigWatcher> {
     if (options.dirs.length === 0) throw new TypeError('ConfigWatcher.open({ dirs }): dirs must name at least one directory');
@@ -116,7 +198,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
     try {
       for (const dir of watcher.dirs) assertDirectory(dir);
       for (const directory of watcher.#watchers) directory.establish();
-      watcher.#fingerprint = fingerprint(watcher.dirs);
+      watcher.#fingerprint = await fingerprint(watcher.dirs, watcher.#fingerprintOptions);
+      watcher.#watchLinks(watcher.#fingerprint);
     } catch (error) {
       await watcher.close();
       throw error;
@@ -144,9 +227,14 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
     return this.#router.size;
   }
 
-  /** Directories inside that could not be watched, and why. */
+  /** Directories that could not be watched (configured ones, ones inside, ones led to by links), and why. */
   get problems(): readonly WatchProblem[] {
-    return this.#watchers.flatMap((watcher) => watcher.problems);
+    return [...this.#watchers.flatMap((watcher) => watcher.problems), ...this.#links.problems];
+  }
+
+  /** Files still being written that hold a check back. */
+  get writesInProgress(): readonly string[] {
+    return this.#writes.paths;
   }
 
   get closed(): boolean {
@@ -164,6 +252,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
     this.#closed = true;
     this.#cancelTimers();
     for (const watcher of this.#watchers) watcher.close();
+    this.#links.close();
     this.#inotify.close();
     this.emit('close');
   }
@@ -195,7 +284,13 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
           this.#rescan('kernel');
         }
       }
-      for (const watcher of this.#watchers) watcher.endBatch();
+      for (const watcher of this.#watchers) {
+        try {
+          watcher.endBatch();
+        } catch (error) {
+          this.#fail(error);
+        }
+      }
     } finally {
       this.#inBatch = false;
     }
@@ -216,6 +311,9 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
   }
 
   #rescan(source: 'kernel' | 'queue'): void {
+    // The closes of writes in progress may be among the lost events; a
+    // writer still at work is seen again at its next write.
+    this.#writes.clear();
     for (const watcher of this.#watchers) {
       try {
         watcher.rescan();
@@ -232,6 +330,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
     if (this.#closed) return;
     this.emit('trigger', trigger);
     const pending = this.#pending;
+    if (trigger.poll !== true) pending.pollOnly = false;
     if (!pending.listed.includes(trigger.reason)) {
       if (pending.listed.length < LISTED_REASONS) pending.listed.push(trigger.reason);
       else pending.more++;
@@ -277,33 +376,132 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
 
   #check(): void {
     if (this.#closed) return;
+    if (this.#checking) {
+      this.#checkAgain = true;
+      return;
+    }
+    this.#checking = true;
+    void this.#runChecks();
+  }
+
+  async #runChecks(): Promise<void> {
+    try {
+      do {
+        this.#checkAgain = false;
+        await this.#checkOnce();
+      } while (this.#checkAgain && !this.#closed);
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  async #checkOnce(): Promise<void> {
     this.#cancelTimers();
     const pending = this.#pending;
-    this.#pending = { listed: [], more: 0, since: undefined };
+    this.#pending = emptyPending();
     const reasons: CheckReasons = { reasons: pending.listed, moreReasons: pending.more, detectedAt: pending.since ?? performance.now() };
     const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
       this.emit('missing', missing);
       return;
     }
-    let current: Fingerprint;
-    try {
-      current = fingerprint(this.dirs);
-    } catch (error) {
-      this.#fail(error);
+    const writing = this.#writes.waitMs();
+    if (writing > 0) {
+      // A file is still being written: its close asks for a check, and the bound ends the wait.
+      this.#postpone(pending, writing);
       return;
     }
+    let current: Fingerprint;
+    try {
+      current = await fingerprint(this.dirs, this.#fingerprintOptions);
+    } catch (error) {
+      if (!(error instanceof FingerprintReadError)) throw error;
+      if (this.#closed) return;
+      const delay = this.#readRetryMs;
+      this.#readRetryMs = Math.min(READ_RETRY_MAX_MS, delay * 2);
+      this.#postpone(pending, delay);
+      this.emit('retry', error, delay);
+      return;
+    }
+    if (this.#closed) return;
+    this.#readRetryMs = READ_RETRY_FIRST_MS;
     const previous = this.#fingerprint;
+    this.#watchLinks(current);
+    if (current.unreadable.join('\0') !== previous.unreadable.join('\0')) this.emit('unreadable', current.unreadable);
+    if (describeSkips(current.skipped) !== describeSkips(previous.skipped)) this.emit('skipped', current.skipped);
     if (current.digest === previous.digest) {
-      this.emit('unchanged', { ...reasons, fingerprint: current });
+      this.#fingerprint = current;
+      if (!pending.pollOnly) this.emit('unchanged', { ...reasons, fingerprint: current });
       return;
     }
     this.#fingerprint = current;
     this.emit('change', { ...reasons, ...diffFingerprints(previous, current), fingerprint: current, previous });
   }
 
+  /** Puts a check's reasons back and runs it again in `delayMs` (sooner if asked). */
+  #postpone(taken: PendingCheck, delayMs: number): void {
+    const pending = this.#pending;
+    for (const reason of taken.listed) {
+      if (pending.listed.includes(reason)) continue;
+      if (pending.listed.length < LISTED_REASONS) pending.listed.push(reason);
+      else pending.more++;
+    }
+    pending.more += taken.more;
+    pending.pollOnly &&= taken.pollOnly;
+    if (taken.since !== undefined) pending.since = Math.min(taken.since, pending.since ?? Infinity);
+    clearTimeout(this.#deadline);
+    this.#deadline = setTimeout(() => this.#check(), delayMs);
+    this.#unrefIfAsked(this.#deadline);
+  }
+
+  /** Watches the directories links lead to, less those already watched as part of a configured one. */
+  #watchLinks(current: Fingerprint): void {
+    const roots = this.#watchers.filter((watcher) => !watcher.missing).map((watcher) => realPath(watcher.dir));
+    this.#links.update(current.linkedDirs, (dir) => roots.some((root) => dir === root || dir.startsWith(root + sep)));
+  }
+
   #fail(error: unknown): void {
     this.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** An 'error' for its listeners; without one (or when one throws), a process warning, never a throw. */
+  #reportError(error: Error): boolean {
+    if (this.listenerCount('error') > 0) {
+      try {
+        return super.emit('error', error);
+      } catch (failure) {
+        process.emitWarning(failure instanceof Error ? failure : String(failure), 'ConfigWatcherWarning');
+        return true;
+      }
+    }
+    process.emitWarning(error, 'ConfigWatcherWarning');
+    return false;
+  }
+}
+
+interface PendingCheck {
+  listed: string[];
+  more: number;
+  since: number | undefined;
+  /** Every trigger so far was a look at an unwatched directory. */
+  pollOnly: boolean;
+}
+
+function emptyPending(): PendingCheck {
+  return { listed: [], more: 0, since: undefined, pollOnly: true };
+}
+
+function describeSkips(skips: readonly FingerprintSkip[]): string {
+  return skips.map((skip) => `${skip.path}\0${skip.reason}`).join('\n');
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }
 

@@ -1,115 +1,117 @@
 // A content fingerprint of what the app reads: every regular file reachable
-// from the configured directories through user-visible names. A reload is
-// sent only when it differs from the last one delivered, so bookkeeping
-// events, chmod walks and rewrites of identical bytes never reach the app.
-import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+// from the configured directories through user-visible names
+// (fingerprint-walk.ts says how, and within which bounds). A reload is sent
+// only when it differs from the last one delivered, so bookkeeping events,
+// chmod walks and rewrites of identical bytes never reach the app.
+//
+// With a key, every digest is an HMAC-SHA256 under it. A plain sha256 of a
+// one-key Secret holding a short password can be reversed with a
+// dictionary; a keyed digest cannot without the key, so it can be shown on
+// an unauthenticated endpoint and in logs.
+import { createHash, createHmac } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { forEachEntry } from './dir-entries';
-import { errorCode } from './errors';
-import { DATA_LINK, isInternalName, isKubeletVolume } from './kubelet-volume';
+import { DEFAULT_LIMITS, type FingerprintLimits, type FingerprintSkip, type HasherFactory, Walk, type WalkResult } from './fingerprint-walk';
+import { DATA_LINK } from './kubelet-volume';
+
+export { DEFAULT_LIMITS as FINGERPRINT_LIMITS, FingerprintReadError } from './fingerprint-walk';
+export type { FingerprintLimits, FingerprintSkip } from './fingerprint-walk';
 
 export interface Fingerprint {
-  /** sha256 over every file's path and content hash, hex. */
+  /** sha256 (or HMAC-SHA256 under the key) over every file's path and content digest, hex. */
   readonly digest: string;
-  /** User-visible path -> sha256 of its content (or `error:<code>` when unreadable). */
+  /**
+   * User-visible path -> digest of its content; `unreadable:<identity>` for
+   * a file that exists and cannot be read, `identity:<...>` for one past the
+   * byte budget, `error:<code>` for one that cannot be opened for good.
+   */
   readonly files: ReadonlyMap<string, string>;
+  /** Files and directories that exist and cannot be read (EACCES, EPERM): counted by identity only. */
+  readonly unreadable: readonly string[];
+  /** Paths not followed or read in part: system filesystems, cycles, the caps. */
+  readonly skipped: readonly FingerprintSkip[];
+  /** Real directories read through symbolic links: watch them to see changes made there. */
+  readonly linkedDirs: readonly string[];
 }
+
+export interface FingerprintOptions {
+  /** Key for HMAC-SHA256 digests; plain sha256 without one. */
+  readonly key?: Buffer | string;
+  /** Bounds of one walk; each defaults to {@link FINGERPRINT_LIMITS}. */
+  readonly limits?: Partial<FingerprintLimits>;
+}
+
+/** Walks again when a kubelet volume committed during the walk; past this, the last walk stands. */
+const WALKS_PER_FINGERPRINT = 3;
 
 /**
- * Reads and hashes the tree synchronously: configuration is small, and a
- * synchronous walk is both the fastest and the simplest way to take one
- * consistent look right after the kubelet's commit.
+ * Reads and hashes the tree, yielding to the event loop between slices of a
+ * few milliseconds: a tree of many or large files never stalls the process.
+ * Configuration is usually small, and then this finishes in one slice.
  *
- * For a kubelet volume the walk reads through `..data`, whose top-level names
- * are exactly the user-visible ones once the kubelet finishes its update. The
- * fingerprint taken at the commit point therefore already includes a key whose
- * link the kubelet creates a moment later.
+ * For a kubelet volume the walk reads the payload `..data` names, whose
+ * top-level names are exactly the user-visible ones once the kubelet
+ * finishes its update: a fingerprint taken at the commit point already
+ * includes a key whose link the kubelet creates a moment later.
+ *
+ * Rejects with a FingerprintReadError when a read failed for a reason that
+ * says nothing about the content (EMFILE, EIO, ...): never a partial result.
  */
-export function fingerprint(dirs: readonly string[]): Fingerprint {
-  const files = new Map<string, string>();
-  const visited = new Set<string>();
-  for (const dir of dirs) walk(dir, dir, files, visited);
-  const hash = createHash('sha256');
-  for (const path of [...files.keys()].sort()) hash.update(`${path}\0${files.get(path) ?? ''}\n`);
-  return { digest: hash.digest('hex'), files };
-}
-
-function walk(visiblePath: string, realPath: string, files: Map<string, string>, visited: Set<string>): void {
-  const source = isKubeletVolume(realPath) ? join(realPath, DATA_LINK) : realPath;
-  let identity: string;
-  try {
-    const stat = statSync(source);
-    identity = `${stat.dev}:${stat.ino}`;
-  } catch {
-    return; // vanished between the event and the walk; the next event catches up
-  }
-  if (visited.has(identity)) return; // a symlink loop or a second path to the same tree
-  visited.add(identity);
-
-  // Subdirectories are walked once this listing is closed: one directory
-  // descriptor open at a time, however deep the tree.
-  const subdirectories: Array<[visible: string, real: string]> = [];
-  try {
-    forEachEntry(source, (entry) => {
-      const name = entry.name;
-      if (isInternalName(name)) return;
-      const entryVisible = join(visiblePath, name);
-      const entryReal = join(source, name);
-      // The entry's type from readdir saves a stat per file, which counts on
-      // the reload path: a kubelet payload holds only regular files and
-      // directories. Symbolic links (followed, as the app follows them) and
-      // filesystems that do not report types take a stat.
-      if (entry.isFile()) {
-        files.set(entryVisible, hashFile(entryReal));
-        return;
-      }
-      let stat;
-      try {
-        stat = entry.isDirectory() ? undefined : statSync(entryReal);
-      } catch (error) {
-        files.set(entryVisible, `error:${errorCode(error) ?? 'unknown'}`);
-        return;
-      }
-      if (stat === undefined || stat.isDirectory()) {
-        subdirectories.push([entryVisible, entryReal]);
-      } else if (stat.isFile()) {
-        files.set(entryVisible, hashFile(entryReal));
-      }
-      // FIFOs, sockets and devices are not configuration, and reading one could block.
-    });
-  } catch {
-    return;
-  }
-  for (const [entryVisible, entryReal] of subdirectories) walk(entryVisible, entryReal, files, visited);
-}
-
-// Files are hashed in chunks through one buffer, so a large Secret costs
-// no allocation of its size.
-const chunk = Buffer.allocUnsafeSlow(16 * 1024);
-
-function hashFile(path: string): string {
-  let fd: number;
-  try {
-    // O_NONBLOCK: should the file have been replaced by a FIFO since it was
-    // listed, opening it must not wait for a writer.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    return `error:${errorCode(error) ?? 'unknown'}`;
-  }
-  try {
-    const hash = createHash('sha256');
-    for (;;) {
-      const length = readSync(fd, chunk, 0, chunk.length, null);
-      if (length === 0) return hash.digest('hex');
-      hash.update(chunk.subarray(0, length));
+export async function fingerprint(dirs: readonly string[], options: FingerprintOptions = {}): Promise<Fingerprint> {
+  for (let attempt = 1; ; attempt++) {
+    const walk = new Walk(limitsOf(options), hasherOf(options.key));
+    const steps = walk.run(dirs);
+    let step = steps.next();
+    while (step.done !== true) {
+      await nextTurn();
+      step = steps.next();
     }
-  } catch (error) {
-    return `error:${errorCode(error) ?? 'unknown'}`;
-  } finally {
-    closeSync(fd);
+    if (attempt >= WALKS_PER_FINGERPRINT || !moved(step.value)) return finish(step.value, options.key);
   }
+}
+
+/** {@link fingerprint} in one go, for callers that may block: a CLI, a benchmark. */
+export function fingerprintSync(dirs: readonly string[], options: FingerprintOptions = {}): Fingerprint {
+  for (let attempt = 1; ; attempt++) {
+    const steps = new Walk(limitsOf(options), hasherOf(options.key)).run(dirs);
+    let step = steps.next();
+    while (step.done !== true) step = steps.next();
+    if (attempt >= WALKS_PER_FINGERPRINT || !moved(step.value)) return finish(step.value, options.key);
+  }
+}
+
+function limitsOf(options: FingerprintOptions): FingerprintLimits {
+  return { ...DEFAULT_LIMITS, ...options.limits };
+}
+
+function hasherOf(key: Buffer | string | undefined): HasherFactory {
+  return key === undefined ? () => createHash('sha256') : () => createHmac('sha256', key);
+}
+
+/** True when a volume's `..data` points elsewhere than when the walk read it: a commit came in between. */
+function moved(result: WalkResult): boolean {
+  for (const [volume, target] of result.commits) {
+    try {
+      if (readlinkSync(join(volume, DATA_LINK)) !== target) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
+
+function finish(result: WalkResult, key: Buffer | string | undefined): Fingerprint {
+  const hash = hasherOf(key)();
+  for (const path of [...result.files.keys()].sort()) hash.update(Buffer.from(`${path}\0${result.files.get(path) ?? ''}\n`));
+  return {
+    digest: hash.digest('hex'),
+    files: result.files,
+    unreadable: [...result.unreadable].sort(),
+    skipped: result.skipped,
+    linkedDirs: [...result.linkedDirs].sort(),
+  };
 }
 
 export interface FileChanges {

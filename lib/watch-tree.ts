@@ -14,7 +14,8 @@
 //   the tree: its watches are released.
 // - A watch that cannot be added (EACCES on a directory of another user,
 //   ENOSPC at the watch limit, ENAMETOOLONG) is a problem reported for that
-//   directory; the rest of the tree is watched regardless.
+//   directory; the rest of the tree is watched regardless, and the owner
+//   may try it again (retryProblems).
 import { join, sep } from 'node:path';
 
 import { forEachEntry } from './dir-entries';
@@ -82,7 +83,12 @@ export class WatchTree implements WatchOwner {
     if (this.#closed) return;
     this.#settleDeparture();
     for (const path of [...this.#paths.values()]) this.#watch(path, false);
-    // Directories that failed before are tried again: the cause may be gone.
+    this.retryProblems();
+  }
+
+  /** Tries the directories that could not be watched again: the cause may be gone. */
+  retryProblems(): void {
+    if (this.#closed) return;
     for (const path of [...this.#problems.keys()]) this.#watch(path, false);
   }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import type { CheckReport } from '../lib/sidecar/cli/check-report';
-import { fingerprint } from '../lib/fingerprint';
+import { fingerprintSync } from '../lib/fingerprint';
 import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { describeResult, runCommand, spawnTracked } from './helpers/child-process';
 import { NamedApp } from './helpers/named-app';
@@ -21,7 +21,11 @@ const isRoot = process.getuid?.() === 0;
 interface Dirs {
   readonly volume: string;
   readonly plain: string;
+  /** FINGERPRINT_KEY_FILE, so that check's fingerprints compare with the sidecar's and the tests'. */
+  readonly keyFile: string;
 }
+
+const KEY = 'check-test-key';
 
 /** A kubelet-style volume with one key and a plain directory with two files, readable by anyone. */
 function makeDirs(t: { after(fn: () => void): void }): Dirs {
@@ -35,11 +39,13 @@ function makeDirs(t: { after(fn: () => void): void }): Dirs {
   mkdirSync(plain);
   writeFileSync(join(plain, 'a.conf'), 'a\n');
   writeFileSync(join(plain, 'b.conf'), 'b\n');
-  return { volume, plain };
+  const keyFile = join(root, 'fingerprint.key');
+  writeFileSync(keyFile, `${KEY}\n`);
+  return { volume, plain, keyFile };
 }
 
 function check(dirs: Dirs, name: string, extra: readonly string[] = [], wrapper: readonly string[] = []) {
-  const [command = process.execPath, ...args] = [...wrapper, process.execPath, CLI, 'check', '--config-dir', `${dirs.volume},${dirs.plain}`, '--process-name', name, ...extra];
+  const [command = process.execPath, ...args] = [...wrapper, process.execPath, CLI, 'check', '--config-dir', `${dirs.volume},${dirs.plain}`, '--process-name', name, '--fingerprint-key-file', dirs.keyFile, ...extra];
   return runCommand(command, args, { env: ENV });
 }
 
@@ -50,9 +56,10 @@ test('check shows each directory with its kind, file count and fingerprint, and 
   const result = await check(dirs, name);
   assert.equal(result.code, 0, describeResult(result));
   const out = result.stdout;
-  assert.ok(out.includes(`watch ${dirs.volume}: kubelet volume, 1 file, fingerprint ${fingerprint([dirs.volume]).digest.slice(0, 16)}\n`), out);
-  assert.ok(out.includes(`watch ${dirs.plain}: plain directory, 2 files, fingerprint ${fingerprint([dirs.plain]).digest.slice(0, 16)}\n`), out);
-  assert.ok(out.includes(`config fingerprint: ${fingerprint([dirs.volume, dirs.plain]).digest}\n`), out);
+  assert.ok(out.includes(`watch ${dirs.volume}: kubelet volume, 1 file, fingerprint ${fingerprintSync([dirs.volume], { key: KEY }).digest.slice(0, 16)}\n`), out);
+  assert.ok(out.includes(`watch ${dirs.plain}: plain directory, 2 files, fingerprint ${fingerprintSync([dirs.plain], { key: KEY }).digest.slice(0, 16)}\n`), out);
+  assert.ok(out.includes(`config fingerprint: ${fingerprintSync([dirs.volume, dirs.plain], { key: KEY }).digest} (keyed with FINGERPRINT_KEY_FILE)\n`), out);
+  assert.doesNotMatch(out, /^warning:/m);
   assert.match(out, new RegExp(`^ {2}pid ${app.pid} .*answers to .*${name}.*catches SIGHUP yes, ignores it no, may signal yes -> ok$`, 'm'));
   assert.match(out, new RegExp(`^ok: a change now would send SIGHUP to pid ${app.pid}$`, 'm'));
   assert.doesNotMatch(out, /^problem:/m);
@@ -79,7 +86,7 @@ test('check reports the fingerprint the running sidecar starts from', async (t) 
   const dirs = makeDirs(t);
   const result = await check(dirs, 'nothing-here', ['--log-format', 'json']);
   const report = JSON.parse(result.stdout) as CheckReport;
-  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: `${dirs.volume},${dirs.plain}`, PROCESS_NAME: 'nothing-here' } });
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: `${dirs.volume},${dirs.plain}`, PROCESS_NAME: 'nothing-here', FINGERPRINT_KEY_FILE: dirs.keyFile } });
   t.after(() => sidecar.stop());
   await sidecar.waitForMessage('ready');
   const ready = sidecar.messages('ready')[0];

@@ -3,13 +3,13 @@
 // the metrics stack is loaded only when the endpoint is on; an address that cannot
 // be used stops the start in one line.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 
-import { fingerprint } from '../lib/fingerprint';
+import { fingerprintSync } from '../lib/fingerprint';
 import { startHttpEndpoint } from '../lib/sidecar/http-server';
 import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { describeResult, runCommand } from './helpers/child-process';
@@ -89,8 +89,11 @@ test('metrics follow the reload loop: reloads by result, changes, skips, target 
   const name = `metrics-app-${process.pid}`;
   const app = await NamedApp.start(t, name);
   const port = await freePort();
+  const keyFile = join(dirname(dir), 'fingerprint.key');
+  writeFileSync(keyFile, 'metrics-test-key');
+  const key = { key: 'metrics-test-key' };
   const sidecar = new SidecarProcess({
-    env: { CONFIG_DIR: dir, PROCESS_NAME: name, METRICS_ADDR: `127.0.0.1:${port}` },
+    env: { CONFIG_DIR: dir, PROCESS_NAME: name, METRICS_ADDR: `127.0.0.1:${port}`, FINGERPRINT_KEY_FILE: keyFile },
   });
   t.after(() => sidecar.stop());
   await sidecar.waitForMessage('ready');
@@ -105,8 +108,11 @@ test('metrics follow the reload loop: reloads by result, changes, skips, target 
   assert.equal(samples.get('config_reloader_reloads_total{result="no_target"}'), 0);
   assert.equal(samples.get('config_reloader_watches'), 1);
   assert.equal(samples.get('config_reloader_ready'), 1);
-  assert.equal(samples.get(`config_reloader_config_info{fingerprint="${fingerprint([dir]).digest}"}`), 1);
+  assert.equal(samples.get(`config_reloader_config_info{fingerprint="${fingerprintSync([dir], key).digest}"}`), 1);
   assert.ok(samples.has('process_resident_memory_bytes'), 'default process metrics are exported too');
+  assert.equal(samples.get('config_reloader_watch_problems'), 0);
+  assert.equal(samples.get('config_reloader_unreadable_files'), 0);
+  assert.equal(samples.get('config_reloader_read_retries_total'), 0);
 
   const before = Date.now() / 1000;
   writer.writeSync(configMapPayload({ 'app.conf': 'v2\n' }));
@@ -119,7 +125,7 @@ test('metrics follow the reload loop: reloads by result, changes, skips, target 
   assert.ok(last >= before - 1 && last <= Date.now() / 1000 + 1, `last successful reload at ${last}`);
   assert.ok((samples.get('config_reloader_watch_events_total') ?? 0) > 0);
   const infos = [...samples.keys()].filter((key) => key.startsWith('config_reloader_config_info{'));
-  assert.deepEqual(infos, [`config_reloader_config_info{fingerprint="${fingerprint([dir]).digest}"}`], 'one info series, the new fingerprint');
+  assert.deepEqual(infos, [`config_reloader_config_info{fingerprint="${fingerprintSync([dir], key).digest}"}`], 'one info series, the new fingerprint');
 
   writer.writeSync(configMapPayload({ 'app.conf': 'v2\n' }), { force: true }); // identical content in a new ..timestamp directory
   await sidecar.waitForMessage('skipped: content unchanged');

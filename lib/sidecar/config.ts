@@ -29,7 +29,8 @@ export interface SettingSpec {
 
 export type SettingKey =
   | 'configDirs' | 'processName' | 'signal' | 'debounce' | 'signalAll'
-  | 'handlerWait' | 'logFormat' | 'logLevel' | 'metricsAddr';
+  | 'handlerWait' | 'logFormat' | 'logLevel' | 'metricsAddr'
+  | 'fingerprintKeyFile';
 
 export const SETTINGS: readonly SettingSpec[] = [
   {
@@ -69,6 +70,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: 'metricsAddr', env: 'METRICS_ADDR', flag: 'metrics-addr', type: 'string', defaultValue: undefined, valueName: '[HOST]:PORT',
     meaning: 'Listen address of the HTTP endpoint (/healthz, /readyz, /metrics), like :9533 or 127.0.0.1:9533. Off when unset or empty.',
+  },
+  {
+    key: 'fingerprintKeyFile', env: 'FINGERPRINT_KEY_FILE', flag: 'fingerprint-key-file', type: 'string', defaultValue: undefined, valueName: 'PATH',
+    meaning: 'File holding the key of the configuration fingerprints shown in logs, /metrics and `check` (HMAC-SHA256). Unset: a random key per process, so the values cannot be compared across processes. Set it (e.g. from a Secret) to compare them across replicas and with `check`.',
   },
 ];
 
@@ -153,6 +158,8 @@ export interface Config {
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
   readonly metricsAddr: ListenAddress | undefined;
+  /** FINGERPRINT_KEY_FILE; undefined: a random key per process. */
+  readonly fingerprintKeyFile?: string | undefined;
 }
 
 export type Command = 'run' | 'check' | 'help' | 'version';
@@ -235,7 +242,12 @@ export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>):
     logFormat: parseChoice(settingName('logFormat'), withDefault('logFormat'), ['text', 'json'] as const),
     logLevel: parseChoice(settingName('logLevel'), withDefault('logLevel'), ['debug', 'info', 'warn', 'error'] as const),
     metricsAddr: metricsText === undefined || metricsText.trim() === '' ? undefined : parseListenAddress(settingName('metricsAddr'), metricsText),
+    fingerprintKeyFile: emptyToUndefined(single('fingerprintKeyFile')),
   };
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : resolve(value.trim());
 }
 
 function specOf(key: SettingKey): SettingSpec {

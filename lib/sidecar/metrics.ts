@@ -66,13 +66,28 @@ export function createMetrics(version: string): Metrics {
   });
   const configInfo = new Gauge({
     name: 'config_reloader_config_info',
-    help: 'The content fingerprint (sha256) of the configuration the app last reloaded with, as a label; always 1.',
+    help: 'The content fingerprint (HMAC-SHA256, keyed: see FINGERPRINT_KEY_FILE) of the configuration the app last reloaded with, as a label; always 1.',
     labelNames: ['fingerprint'] as const,
     registers,
   });
   const ready = new Gauge({
     name: 'config_reloader_ready',
     help: '1 once every configured directory is watched, 0 before and during shutdown.',
+    registers,
+  });
+  const watchProblems = new Gauge({
+    name: 'config_reloader_watch_problems',
+    help: 'Directories that cannot be watched now (permissions, the inotify watch limit, a path too long); changes in them are not seen until watching succeeds.',
+    registers,
+  });
+  const unreadable = new Gauge({
+    name: 'config_reloader_unreadable_files',
+    help: 'Files and directories of the configuration that exist and that the sidecar may not read: their content is not compared.',
+    registers,
+  });
+  const readRetries = new Counter({
+    name: 'config_reloader_read_retries_total',
+    help: 'Checks that could not read the configuration (EMFILE, EIO, ...) and were retried.',
     registers,
   });
   new Gauge({
@@ -97,6 +112,9 @@ export function createMetrics(version: string): Metrics {
       configInfo.labels(digest).set(1);
     },
     ready: (isReady) => ready.set(isReady ? 1 : 0),
+    watchProblems: (count) => watchProblems.set(count),
+    unreadable: (count) => unreadable.set(count),
+    readRetry: () => readRetries.inc(),
   };
   return { observer, render: () => registry.metrics(), contentType: registry.contentType };
 }

@@ -11,9 +11,15 @@ export interface ReloadObserver {
   reload(result: ReloadResult): void;
   fingerprint(digest: string): void;
   ready(ready: boolean): void;
+  /** Directories that cannot be watched now. */
+  watchProblems(count: number): void;
+  /** Files and directories of the configuration that exist and cannot be read. */
+  unreadable(count: number): void;
+  /** A check could not read the configuration and will run again. */
+  readRetry(): void;
 }
 
 export const nullObserver: ReloadObserver = {
   watchEvents() {}, watches() {}, changeDetected() {}, skippedUnchanged() {}, targetNotFound() {},
-  reload() {}, fingerprint() {}, ready() {},
+  reload() {}, fingerprint() {}, ready() {}, watchProblems() {}, unreadable() {}, readRetry() {},
 };

@@ -12,7 +12,7 @@
 // - Deliveries never overlap. A change during one is delivered right after
 //   it, so a write that races a delivery is followed by another, never lost.
 import {
-  type ConfigChange, ConfigWatcher, diffFingerprints, type Fingerprint, type UnchangedCheck,
+  type ConfigChange, ConfigWatcher, diffFingerprints, type Fingerprint, type FingerprintSkip, type UnchangedCheck,
 } from '..';
 import type { Config } from './config';
 import { deliverReload, type DeliveryReport } from './delivery';
@@ -21,11 +21,14 @@ import type { HeldTarget } from './held-targets';
 import { listedAtMost, type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
 import { lookUpTargets } from './startup-lookup';
+import { unreadableFix, watchProblemFix } from './watch-diagnosis';
 
 export interface ReloaderOptions {
   readonly config: Config;
   readonly log: Logger;
   readonly observer?: ReloadObserver;
+  /** Key of the fingerprints logged and exported (fingerprint-key.ts); plain sha256 without one. */
+  readonly fingerprintKey?: Buffer;
 }
 
 /** A check that calls for a delivery: the content, and why. */
@@ -39,6 +42,7 @@ export class Reloader {
   readonly #config: Config;
   readonly #log: Logger;
   readonly #observer: ReloadObserver;
+  readonly #fingerprintKey: Buffer | undefined;
   readonly #abort = new AbortController();
   #watcher: ConfigWatcher | undefined;
   /** The content the app was last reloaded with (or started with). */
@@ -54,6 +58,7 @@ export class Reloader {
     this.#config = options.config;
     this.#log = options.log;
     this.#observer = options.observer ?? nullObserver;
+    this.#fingerprintKey = options.fingerprintKey;
   }
 
   /** Every directory watched and present: what /readyz reports. */
@@ -68,14 +73,21 @@ export class Reloader {
 
   /** Watches everything, records the starting fingerprint, and sends nothing. */
   async start(): Promise<void> {
-    const watcher = await ConfigWatcher.open({ dirs: this.#config.configDirs, debounce: this.#config.debounceMs });
+    const watcher = await ConfigWatcher.open({
+      dirs: this.#config.configDirs,
+      debounce: this.#config.debounceMs,
+      ...(this.#fingerprintKey === undefined ? {} : { fingerprintKey: this.#fingerprintKey }),
+    });
     this.#watcher = watcher;
     this.#listen(watcher);
     for (const directory of watcher.directories) {
       this.#log.info('watching', { dir: directory.dir, kind: directory.kind, watches: directory.watches });
     }
     for (const problem of watcher.problems) this.#logProblem(problem.path, problem.error);
+    this.#observer.watchProblems(watcher.problems.length);
     const delivered = watcher.fingerprint;
+    this.#logUnreadable(delivered.unreadable);
+    this.#logSkipped(delivered.skipped);
     this.#delivered = delivered;
     this.#observer.fingerprint(delivered.digest);
     this.#observer.watches(watcher.watchCount);
@@ -108,8 +120,11 @@ export class Reloader {
     watcher.on('events', (count) => {
       this.#observer.watchEvents(count);
       this.#observer.watches(watcher.watchCount);
+      this.#observer.watchProblems(watcher.problems.length);
     });
     watcher.on('trigger', (trigger) => {
+      // A directory watched after a retry says so with a trigger, and with no event of its own.
+      this.#observer.watchProblems(watcher.problems.length);
       this.#log.debug('trigger', { dir: trigger.dir, reason: trigger.reason, immediate: trigger.immediate });
     });
     watcher.on('missing', (missing) => {
@@ -123,7 +138,18 @@ export class Reloader {
       this.#observer.ready(this.ready);
       this.#log.info('config directory is back; watching again', { dir, kind });
     });
-    watcher.on('problem', (problem) => this.#logProblem(problem.path, problem.error));
+    watcher.on('problem', (problem) => {
+      this.#observer.watchProblems(watcher.problems.length);
+      this.#logProblem(problem.path, problem.error);
+    });
+    watcher.on('unreadable', (paths) => this.#logUnreadable(paths));
+    watcher.on('skipped', (skips) => this.#logSkipped(skips));
+    watcher.on('retry', (error, delayMs) => {
+      this.#observer.readRetry();
+      this.#log.warn('cannot read the configuration now; checking again', {
+        path: error.path, reason: error.message, retry_in_ms: delayMs,
+      });
+    });
     watcher.on('overflow', (source) => {
       this.#log.warn('inotify queue overflowed; rescanning everything', {
         source, fix: 'raise fs.inotify.max_queued_events on the node if this repeats',
@@ -133,7 +159,22 @@ export class Reloader {
   }
 
   #logProblem(path: string, error: Error): void {
-    this.#log.warn('cannot watch a directory; watching the rest', { path, reason: error.message });
+    this.#log.warn('cannot watch a directory; watching the rest', { path, reason: error.message, fix: watchProblemFix(error) });
+  }
+
+  #logUnreadable(paths: readonly string[]): void {
+    this.#observer.unreadable(paths.length);
+    if (paths.length === 0) return;
+    this.#log.warn('cannot read some configuration files', {
+      paths: listedAtMost(paths, LISTED_FILES), fix: unreadableFix(process.getuid?.() ?? -1),
+    });
+  }
+
+  #logSkipped(skips: readonly FingerprintSkip[]): void {
+    if (skips.length === 0) return;
+    this.#log.warn('some configuration paths are not read', {
+      skipped: listedAtMost(skips.map((skip) => `${skip.path}: ${skip.reason}`), LISTED_FILES),
+    });
   }
 
   #onChange(change: ConfigChange): void {

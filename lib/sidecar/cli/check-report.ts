@@ -3,20 +3,29 @@
 // signal would arrive and be caught. The target analysis is pure, over a
 // snapshot of /proc and this process's identity, so each rule is tested with
 // tables as well as with real processes.
+import { statSync } from 'node:fs';
+
 import {
-  catchesSignal, defaultActionTerminates, fingerprint, ignoresSignal, isKubeletVolume, type ProcessInfo, type SignalPermission,
-  uidsAllowSignal,
+  catchesSignal, defaultActionTerminates, type Fingerprint, fingerprintSync, ignoresSignal, isKubeletVolume, type ProcessInfo,
+  type SignalPermission, uidsAllowSignal,
 } from '../..';
 import type { Config } from '../config';
 import { ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage } from '../diagnosis';
 import { processNames, selectTargets } from '../targets';
+import { unreadableFix, watchProblemFix } from '../watch-diagnosis';
 
 export interface DirectoryReport {
   readonly dir: string;
   readonly kind: 'kubelet volume' | 'plain directory';
   readonly files: number;
-  /** sha256 over the directory's user-visible files, as the sidecar computes it. */
+  /** The digest over the directory's user-visible files, as the sidecar computes it (keyed: see FINGERPRINT_KEY_FILE). */
   readonly fingerprint: string;
+  /** Directories inside that the sidecar may not read, so cannot watch. */
+  readonly unwatchable: readonly string[];
+  /** Files that exist and that the sidecar may not read. */
+  readonly unreadable: readonly string[];
+  /** Paths the fingerprint does not take ("path: reason"): system filesystems, cycles, the caps. */
+  readonly skipped: readonly string[];
 }
 
 export interface TargetReport {
@@ -39,13 +48,20 @@ export interface CheckReport {
   readonly signal: string;
   readonly processName: string;
   readonly directories: readonly DirectoryReport[];
-  /** The fingerprint over every directory: the `fingerprint` label of config_reloader_config_info. */
+  /**
+   * The fingerprint over every directory: the `fingerprint` label of
+   * config_reloader_config_info when both use the key of FINGERPRINT_KEY_FILE.
+   */
   readonly fingerprint: string;
+  /** 'file': keyed with FINGERPRINT_KEY_FILE, comparable with the sidecar's; 'random': with a key of this run only. */
+  readonly fingerprintKey: 'file' | 'random';
   readonly targets: readonly TargetReport[];
   /** Matches not signalled because an ancestor matches (workers); empty with SIGNAL_ALL. */
   readonly workers: readonly { readonly pid: number; readonly comm: string }[];
   /** Every reason a reload would not work, one sentence each. */
   readonly problems: readonly string[];
+  /** Parts of the configuration that cannot be watched or read: reloads work, and miss what happens there. */
+  readonly warnings: readonly string[];
 }
 
 export interface Identity {
@@ -55,14 +71,49 @@ export interface Identity {
   readonly haveCapKill: boolean;
 }
 
-function inspectDirectory(dir: string): DirectoryReport {
-  const print = fingerprint([dir]);
+function inspectDirectory(dir: string, key: Buffer | undefined): DirectoryReport {
+  const print = fingerprintSync([dir], key === undefined ? {} : { key });
+  const unwatchable = print.unreadable.filter(isDirectory);
   return {
     dir,
     kind: isKubeletVolume(dir) ? 'kubelet volume' : 'plain directory',
-    files: print.files.size,
+    files: countFiles(print),
     fingerprint: print.digest,
+    unwatchable,
+    unreadable: print.unreadable.filter((path) => !unwatchable.includes(path)),
+    skipped: print.skipped.map((skip) => `${skip.path}: ${skip.reason}`),
   };
+}
+
+/** Files the app can be reloaded with: unreadable directories are listed apart. */
+function countFiles(print: Fingerprint): number {
+  let count = 0;
+  for (const [path] of print.files) if (!print.unreadable.includes(path) || !isDirectory(path)) count++;
+  return count;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** One sentence per thing a reload would miss, with its fix. */
+export function directoryWarnings(directories: readonly DirectoryReport[], uid: number): string[] {
+  const warnings: string[] = [];
+  for (const dir of directories) {
+    for (const path of dir.unwatchable) {
+      const denied = Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      warnings.push(`cannot watch ${path}: the sidecar (uid ${uid}) may not read it. Fix: ${watchProblemFix(denied)}`);
+    }
+    if (dir.unreadable.length > 0) {
+      warnings.push(`cannot read ${dir.unreadable.length} file${dir.unreadable.length === 1 ? '' : 's'} of ${dir.dir} (${dir.unreadable.join(', ')}): ${unreadableFix(uid)}`);
+    }
+    for (const skipped of dir.skipped) warnings.push(`not read: ${skipped}`);
+  }
+  return warnings;
 }
 
 /** Analyses whom a reload would signal, and whether each would get the signal safely. Pure. */
@@ -116,15 +167,18 @@ function inspectTarget(config: Config, target: ProcessInfo, identity: Identity):
   };
 }
 
-export function buildReport(config: Config, processes: readonly ProcessInfo[], identity: Identity): CheckReport {
-  const directories = config.configDirs.map(inspectDirectory);
+/** `key`: the fingerprints' key, from FINGERPRINT_KEY_FILE or random (fingerprint-key.ts). */
+export function buildReport(config: Config, processes: readonly ProcessInfo[], identity: Identity, key?: Buffer): CheckReport {
+  const directories = config.configDirs.map((dir) => inspectDirectory(dir, key));
   const targets = inspectTargets(config, processes, identity);
   return {
     ok: targets.problems.length === 0,
     signal: config.signal.name,
     processName: config.processName,
     directories,
-    fingerprint: fingerprint(config.configDirs).digest,
+    fingerprint: fingerprintSync(config.configDirs, key === undefined ? {} : { key }).digest,
+    fingerprintKey: config.fingerprintKeyFile === undefined ? 'random' : 'file',
     ...targets,
+    warnings: directoryWarnings(directories, identity.euid),
   };
 }

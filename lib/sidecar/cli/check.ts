@@ -8,14 +8,14 @@ import type { Config } from '../config';
 import { formatDuration } from '../config';
 import { buildReport, type CheckReport, type Identity } from './check-report';
 
-export function runCheck(config: Config, out: NodeJS.WritableStream): number {
+export function runCheck(config: Config, out: NodeJS.WritableStream, fingerprintKey?: Buffer): number {
   const identity: Identity = {
     selfPid: process.pid,
     uid: process.getuid?.() ?? -1,
     euid: process.geteuid?.() ?? -1,
     haveCapKill: hasEffectiveCapability(CAP_KILL),
   };
-  const report = buildReport(config, listProcesses(), identity);
+  const report = buildReport(config, listProcesses(), identity, fingerprintKey);
   out.write(config.logFormat === 'json' ? `${JSON.stringify(report)}\n` : formatReport(report, config));
   return report.ok ? 0 : 1;
 }
@@ -30,7 +30,10 @@ function formatReport(report: CheckReport, config: Config): string {
   for (const dir of report.directories) {
     lines.push(`watch ${dir.dir}: ${dir.kind}, ${dir.files} file${dir.files === 1 ? '' : 's'}, fingerprint ${dir.fingerprint.slice(0, 16)}`);
   }
-  lines.push(`config fingerprint: ${report.fingerprint}`);
+  lines.push(
+    `config fingerprint: ${report.fingerprint} ` +
+      (report.fingerprintKey === 'file' ? '(keyed with FINGERPRINT_KEY_FILE)' : "(keyed for this run only: set FINGERPRINT_KEY_FILE to compare it with the sidecar's)"),
+  );
   lines.push(`targets: ${report.targets.length === 0 ? 'none' : report.targets.length}`);
   for (const target of report.targets) {
     lines.push(
@@ -42,6 +45,7 @@ function formatReport(report: CheckReport, config: Config): string {
   if (report.workers.length > 0) {
     lines.push(`workers skipped (their parent reloads them): ${report.workers.map((worker) => `${worker.pid} ${worker.comm}`).join(', ')}`);
   }
+  for (const warning of report.warnings) lines.push(`warning: ${warning}`);
   for (const problem of report.problems) lines.push(`problem: ${problem}`);
   const pids = report.targets.map((target) => target.pid).join(', ');
   lines.push(report.ok ? `ok: a change now would send ${report.signal} to pid ${pids}` : 'not ok: a reload would not work (see the problems above)');

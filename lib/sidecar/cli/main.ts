@@ -7,6 +7,7 @@
 // `check` found a reload would not work), 2 invalid configuration.
 import './v8-flags';
 import { buildConfig, checkDirectories, type Config, parseInvocation } from '../config';
+import { loadFingerprintKey } from '../fingerprint-key';
 import { createLogger } from '../log';
 import { ConfigError, errorMessage } from '../errors';
 import { helpText } from './help';
@@ -16,6 +17,7 @@ const EXIT_CONFIG = 2;
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   let config: Config;
+  let fingerprintKey: Buffer;
   let command;
   try {
     const invocation = parseInvocation(argv, env);
@@ -30,6 +32,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     }
     config = buildConfig(invocation.values);
     checkDirectories(config);
+    fingerprintKey = loadFingerprintKey(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       fail(error.message);
@@ -45,11 +48,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   // the life of the process, and hold memory until the first full GC.
   if (command === 'check') {
     const { runCheck } = require('./check') as typeof import('./check');
-    return runCheck(config, process.stdout);
+    return runCheck(config, process.stdout, fingerprintKey);
   }
   const { runSidecar } = require('./run') as typeof import('./run');
   const log = createLogger({ format: config.logFormat, level: config.logLevel });
-  return runSidecar({ config, log, version: packageVersion(), fail });
+  return runSidecar({ config, log, version: packageVersion(), fail, fingerprintKey });
 }
 
 function fail(line: string): void {

@@ -5,10 +5,16 @@
 // 2. The HTTP endpoint, when enabled, before anything is logged as started:
 //    an address it cannot use is a configuration problem, reported in one
 //    line like any other, with nothing started.
-// 3. The reloader: watches, then the starting fingerprint.
+// 3. The reloader: watches, then the starting fingerprint. When that fails
+//    (no inotify instance to be had, the configuration unreadable for now),
+//    it is tried again with a backoff, never given up: a sidecar that
+//    exited would be restarted by the kubelet into the same fault, over and
+//    over (CrashLoopBackOff), while one that waits is healthy (/healthz),
+//    not ready (/readyz), and says why in the log.
 // On SIGTERM/SIGINT: stop the watches, let a delivery in flight finish (a
 // wait for the target's handler is cancelled), close the endpoint, exit 0.
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorMessage } from '../errors';
 import type { Config } from '../config';
@@ -23,11 +29,16 @@ export interface RunOptions {
   readonly version: string;
   /** Where one-line start-up failures go (stderr). */
   readonly fail: (line: string) => void;
+  /** Key of the fingerprints shown (fingerprint-key.ts). */
+  readonly fingerprintKey?: Buffer;
 }
 
 /** Exit code 2: the value of a setting cannot be used (see main.ts). */
 const EXIT_CONFIG = 2;
 const EXIT_FAILURE = 1;
+/** Backoff of the tries to start watching. */
+const START_RETRY_FIRST_MS = 1000;
+const START_RETRY_MAX_MS = 30_000;
 
 export async function runSidecar(options: RunOptions): Promise<number> {
   const { config, log, version } = options;
@@ -81,22 +92,24 @@ export async function runSidecar(options: RunOptions): Promise<number> {
   });
   if (endpoint !== undefined) log.info('serving /healthz, /readyz and /metrics', { addr: endpoint.address });
 
-  reloader = new Reloader({ config, log, observer });
-  let code = 0;
-  try {
-    await reloader.start();
-  } catch (error) {
-    // Inotify has already put the limit and its fix into the message (inotify-errors.ts).
-    log.error('cannot watch the configuration', { reason: errorMessage(error) });
-    code = EXIT_FAILURE;
+  reloader = new Reloader({ config, log, observer, ...(options.fingerprintKey === undefined ? {} : { fingerprintKey: options.fingerprintKey }) });
+  for (let delay = START_RETRY_FIRST_MS; !shutdown.signal.aborted; delay = Math.min(START_RETRY_MAX_MS, delay * 2)) {
+    try {
+      await reloader.start();
+      break;
+    } catch (error) {
+      // Inotify has already put the limit and its fix into the message (inotify-errors.ts).
+      log.error('cannot watch the configuration', { reason: errorMessage(error), retry_in_ms: delay });
+    }
+    await sleep(delay, undefined, { signal: shutdown.signal }).catch(() => undefined);
   }
 
-  if (code === 0 && !shutdown.signal.aborted) await once(shutdown.signal, 'abort');
+  if (!shutdown.signal.aborted) await once(shutdown.signal, 'abort');
   if (shutdownSignal !== undefined) log.info('shutting down', { signal: shutdownSignal });
   await reloader.stop();
   await endpoint?.close();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
-  if (code === 0) log.info('stopped');
-  return code;
+  log.info('stopped');
+  return 0;
 }
