@@ -36,6 +36,8 @@ export interface Trigger {
   readonly reason: string;
   /** True for a kubelet commit or a restored directory: act without the debounce. */
   readonly immediate: boolean;
+  /** True for a kubelet commit (the rename over `..data`) of the configured directory or a volume inside it. */
+  readonly commit?: boolean;
 }
 
 export type DirectoryKind = 'kubelet volume' | 'plain directory' | 'missing';
@@ -143,7 +145,7 @@ export class DirectoryWatcher {
     }
     if (event.name === undefined) return;
     if (isCommit(event)) {
-      this.#trigger(`kubelet update of ${this.dir}`, true);
+      this.#trigger(`kubelet update of ${this.dir}`, true, true);
     } else if (!isInternalName(event.name)) {
       // User-visible links are created and removed around the commit; the
       // fingerprint decides whether they change anything.
@@ -158,15 +160,15 @@ export class DirectoryWatcher {
       // first sync). Below it: a volume mounted inside the tree committed.
       const volume = dirname(path);
       if (volume === this.dir) this.#watchDirectory();
-      this.#trigger(`kubelet update of ${volume}`, true);
+      this.#trigger(`kubelet update of ${volume}`, true, true);
       return;
     }
     if (isInternalName(event.name)) return;
     this.#trigger(`${event.kind} ${path}`, false);
   }
 
-  #trigger(reason: string, immediate: boolean): void {
-    this.hooks.trigger({ dir: this.dir, reason, immediate });
+  #trigger(reason: string, immediate: boolean, commit = false): void {
+    this.hooks.trigger({ dir: this.dir, reason, immediate, commit });
   }
 
   #lose(why: string): void {
