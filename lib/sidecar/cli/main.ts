@@ -5,7 +5,7 @@
 //
 // Exit codes: 0 success (and a clean shutdown), 1 runtime failure (or
 // `check` found a reload would not work), 2 invalid configuration.
-import { buildConfig, checkDirectories, type Config, parseInvocation } from '../config';
+import { buildConfig, checkDirectories, checkReloadFiles, type Config, parseInvocation } from '../config';
 import { createLogger } from '../log';
 import { ConfigError, errorMessage } from '../errors';
 import { helpText } from './help';
@@ -29,6 +29,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     }
     config = buildConfig(invocation.values);
     checkDirectories(config);
+    checkReloadFiles(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       fail(error.message);

@@ -1,0 +1,70 @@
+// What every reload action (command, signal, URL) offers the reload loop,
+// and the actions a configuration asks for, in the order they run
+// (config.ts: ACTION_ORDER says why that order).
+import type { Fingerprint } from '..';
+import { type ActionName, actionsOf, type Config } from './config';
+import type { Logger } from './log';
+
+/** One run of an action for one content. */
+export interface ActionRun {
+  readonly fingerprint: Fingerprint;
+  /** Files added, modified or removed since the content the app last reloaded with, absolute paths, sorted. */
+  readonly changedFiles: readonly string[];
+  readonly log: Logger;
+  /** Aborted at shutdown: a wait is cut short, a command killed, a request dropped. */
+  readonly abort: AbortSignal;
+  /** When the change was detected (performance.now() ms), for the latency in the log. */
+  readonly detectedAt: number;
+}
+
+/**
+ * success: the app has been told. failure: it has not, and a retry may help
+ * (`reason` says why in one line, with no secret in it). no_target: the
+ * signal action found no process. shutdown: abandoned because the sidecar is
+ * stopping, which is neither.
+ */
+export type ActionResult = 'success' | 'failure' | 'no_target' | 'shutdown';
+
+export interface ActionOutcome {
+  readonly result: ActionResult;
+  readonly reason?: string;
+}
+
+export interface ReloadAction {
+  readonly name: ActionName;
+  /** At start-up, once the watches are in place: look for what a reload will need, and warn early when it is missing. */
+  start(log: Logger): void;
+  /** Runs once; logs its own outcome, and never throws for a failure it can name. */
+  run(run: ActionRun): Promise<ActionOutcome>;
+  /** Lets go of what it holds. */
+  close(): void;
+}
+
+/** The actions `config` asks for, in order. */
+export function createActions(config: Config): ReloadAction[] {
+  // Required here, not imported at the top: each action loads only when configured.
+  return actionsOf(config).map((name): ReloadAction => {
+    switch (name) {
+      case 'command': {
+        const { CommandAction } = require('./command-action') as typeof import('./command-action');
+        if (config.reloadCommand === undefined) throw new Error('createActions: the command action without RELOAD_COMMAND');
+        return new CommandAction(config.reloadCommand, config.reloadTimeoutMs);
+      }
+      case 'signal': {
+        const { SignalAction } = require('./signal-action') as typeof import('./signal-action');
+        if (config.processName === undefined) throw new Error('createActions: the signal action without PROCESS_NAME');
+        return new SignalAction({
+          processName: config.processName,
+          signal: config.signal,
+          signalAll: config.signalAll,
+          handlerWaitMs: config.handlerWaitMs,
+        });
+      }
+      case 'url': {
+        const { UrlAction } = require('./url-action') as typeof import('./url-action');
+        if (config.reloadUrl === undefined) throw new Error('createActions: the url action without RELOAD_URL');
+        return new UrlAction(config.reloadUrl, config.reloadTimeoutMs);
+      }
+    }
+  });
+}
