@@ -244,12 +244,19 @@ export function redactUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    return text.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1***@').replace(/([?&][^=&#]*=)[^&#]*/g, '$1***');
+    return redactText(text);
   }
+  // Other schemes may not parse an authority at all (htp:/user:pw@host).
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return redactText(text);
   if (url.username !== '') url.username = '***';
   if (url.password !== '') url.password = '***';
   for (const key of new Set(url.searchParams.keys())) url.searchParams.set(key, '***');
   return url.href.replaceAll('%2A%2A%2A', '***');
+}
+
+/** redactUrl for text that is not an http(s) URL: whatever precedes an @ after the scheme, and query values. */
+function redactText(text: string): string {
+  return text.replace(/^([^:/?#]*:\/*)[^/?#]*@/, '$1***@').replace(/([?&][^=&#]*=)[^&#]*/g, '$1***');
 }
 
 /** An http:// or https:// URL with a host. */
