@@ -88,7 +88,7 @@ export class CommandAction implements ReloadAction {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
           ...process.env,
-          [CHANGED_FILES_VARIABLE]: run.changedFiles.join('\n'),
+          [CHANGED_FILES_VARIABLE]: run.changedFiles().join('\n'),
           [FINGERPRINT_VARIABLE]: run.fingerprint.digest,
         },
       });

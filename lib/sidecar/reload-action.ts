@@ -8,8 +8,12 @@ import type { Logger } from './log';
 /** One run of an action for one content. */
 export interface ActionRun {
   readonly fingerprint: Fingerprint;
-  /** Files added, modified or removed since the content the app last reloaded with, absolute paths, sorted. */
-  readonly changedFiles: readonly string[];
+  /**
+   * Files added, modified or removed since the content the app last
+   * reloaded with, absolute paths, sorted. A function: working them out
+   * costs time that the signal, on its fast path, does not spend.
+   */
+  changedFiles(): readonly string[];
   readonly log: Logger;
   /** Aborted at shutdown: a wait is cut short, a command killed, a request dropped. */
   readonly abort: AbortSignal;

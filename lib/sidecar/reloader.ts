@@ -207,7 +207,17 @@ export class Reloader {
   async #reload(due: DueReload): Promise<void> {
     const current = due.fingerprint;
     const before = this.#delivered;
-    const changes = before === undefined ? undefined : diffFingerprints(before, current);
+    // Worked out when first needed: after the signal, on the usual path.
+    let diff: { readonly changes: FileChanges | undefined } | undefined;
+    const changes = (): FileChanges | undefined => {
+      diff ??= { changes: before === undefined ? undefined : diffFingerprints(before, current) };
+      return diff.changes;
+    };
+    let changed: readonly string[] | undefined;
+    const changedFiles = (): readonly string[] => {
+      changed ??= listChanged(changes());
+      return changed;
+    };
     // The change is logged just before the first line an action logs, which
     // on the usual path comes after the signal: the app should not wait for
     // the diff and the formatting.
@@ -219,9 +229,10 @@ export class Reloader {
       // for a failed action.
       try {
         this.#observer.changeDetected();
+        const { added, removed, modified } = changes() ?? {};
         this.#log.info('change detected', {
           trigger: due.trigger,
-          added: abbreviate(changes?.added), removed: abbreviate(changes?.removed), modified: abbreviate(changes?.modified),
+          added: abbreviate(added), removed: abbreviate(removed), modified: abbreviate(modified),
           fingerprint: current.digest.slice(0, 16),
         });
       } catch (error) {
@@ -234,7 +245,7 @@ export class Reloader {
     try {
       let from = 0;
       for (let attempt = 1; ; attempt++) {
-        const failed = await this.#attempt(due, changedFiles(changes), from, precededBy(this.#log, announce));
+        const failed = await this.#attempt(due, changedFiles, from, precededBy(this.#log, announce));
         announce(); // in case no action logged anything
         if (failed === undefined) {
           this.#delivered = current;
@@ -269,7 +280,7 @@ export class Reloader {
   }
 
   /** Runs the actions from `from` on, in order; the first that does not succeed, or undefined when all did. */
-  async #attempt(due: DueReload, changed: readonly string[], from: number, log: Logger): Promise<FailedAction | undefined> {
+  async #attempt(due: DueReload, changed: () => readonly string[], from: number, log: Logger): Promise<FailedAction | undefined> {
     for (let index = from; index < this.#actions.length; index++) {
       const action = this.#actions[index];
       if (action === undefined) break;
@@ -303,7 +314,7 @@ function abbreviate(paths: readonly string[] | undefined): readonly string[] | u
 }
 
 /** Every file added, modified or removed, sorted: what the command action is told. */
-function changedFiles(changes: FileChanges | undefined): readonly string[] {
+function listChanged(changes: FileChanges | undefined): readonly string[] {
   return changes === undefined ? [] : [...changes.added, ...changes.modified, ...changes.removed].sort();
 }
 
