@@ -36,7 +36,7 @@ export function parseHeaders(file: string, text: string): Headers {
       throw new HeadersFileError(file, index + 1, 'not a header; accepted: Name: value, with a name of letters, digits and -');
     }
     if (RESERVED.has(name.toLowerCase())) {
-      throw new HeadersFileError(file, index + 1, `the ${name} header is set by the sidecar itself; accepted: any other header`);
+      throw new HeadersFileError(file, index + 1, `the ${name} header is set by the sidecar itself; accepted: other headers`);
     }
     const value = line.slice(colon + 1).trim();
     if (CONTROL.test(value)) throw new HeadersFileError(file, index + 1, `the value of ${name} holds a control character`);

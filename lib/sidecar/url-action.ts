@@ -23,7 +23,7 @@ export class UrlAction implements ReloadAction {
   start(log: Logger): void {
     if (this.settings.insecureSkipVerify && this.settings.url.protocol === 'https:') {
       log.warn('TLS verification of the reload URL is off', {
-        url: this.#shown, reason: 'RELOAD_INSECURE_SKIP_VERIFY is true: any certificate is accepted; set RELOAD_CA_FILE instead',
+        url: this.#shown, reason: 'RELOAD_INSECURE_SKIP_VERIFY is true, so every certificate is accepted; set RELOAD_CA_FILE instead',
       });
     }
   }
