@@ -79,7 +79,7 @@ test('a commit in one of several volumes is reported once the window has passed'
   await waitFor('the change', () => changes.length === 1);
   const waited = (at[0] ?? 0) - started;
   assert.ok(waited >= SETTLE_MS - 5, `reported after ${Math.round(waited)} ms, before the window ended`);
-  assert.ok(waited < SETTLE_MS + 400, `reported after ${Math.round(waited)} ms`);
+  assert.ok(waited < SETTLE_MS + 1000, `reported after ${Math.round(waited)} ms`);
   await sleep(QUIET_MS);
   assert.equal(changes.length, 1);
 });
@@ -91,7 +91,7 @@ test('with a single directory a commit waits for nothing', async (t) => {
   volume.commit({ 'app.conf': 'v1' });
   await waitFor('the change', () => changes.length === 1);
   const waited = (at[0] ?? Infinity) - started;
-  assert.ok(waited < 200, `reported after ${Math.round(waited)} ms`);
+  assert.ok(waited < 2000, `reported after ${Math.round(waited)} ms`);
 });
 
 test('settle must be a number of milliseconds, 0 or more', async (t) => {
