@@ -251,7 +251,7 @@ export function redactUrl(text: string): string {
   if (url.username !== '') url.username = '***';
   if (url.password !== '') url.password = '***';
   for (const key of new Set(url.searchParams.keys())) url.searchParams.set(key, '***');
-  return url.href.replaceAll('%2A%2A%2A', '***');
+  return url.href;
 }
 
 /** redactUrl for text that is not an http(s) URL: whatever precedes an @ after the scheme, and query values. */
