@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { Prometheus } from './helpers/prometheus';
 import { SidecarProcess } from './helpers/sidecar-process';
 import { SyncVolume } from './helpers/sync-volume';
+import { waitFor } from './helpers/wait-for';
 
 /** Long enough for a reload, if one were coming, to have come. */
 const QUIET_MS = 700;
@@ -70,7 +71,8 @@ test('RELOAD_URL: a configuration Prometheus rejects is reported with its reason
   assert.equal(failure?.['status'], 500);
   assert.match(String(failure?.['reason']), /answered 500 Internal Server Error: failed to reload config: .*not a valid duration string: "every-now-and-then"/);
   assert.deepEqual(reloader.messages('reload attempt failed; retrying').map((line) => line['retry_in_ms']), [1000, 2000]);
-  assert.equal(prometheus.rejections().length, rejectionsBefore + 2, 'Prometheus refused it twice: the first attempt and one retry');
+  // Prometheus logs its refusal before it answers; its log arrives on a pipe of its own.
+  await waitFor('Prometheus to have refused it twice: the first attempt and one retry', () => prometheus.rejections().length === rejectionsBefore + 2);
   assert.equal(prometheus.loads(), loadsBefore, 'nothing loaded');
   assert.equal(await prometheus.config(), running, 'Prometheus keeps its last good configuration');
 
