@@ -1,14 +1,16 @@
-// `npm run demo`: the sidecar at work with no Kubernetes. A sample app that
-// reloads on SIGHUP reads its configuration from a ConfigMap-style volume in
-// a temporary directory; the real `config-reloader` command watches the
-// volume; the demo then updates the volume the way the kubelet does:
+// `npm run demo`: the sidecar at work with no Kubernetes. Two sample apps
+// read their configuration from a ConfigMap-style volume in a temporary
+// directory: one reloads on SIGHUP, the other on POST /-/reload at a
+// loopback port. The real `config-reloader` command watches the volume with
+// two actions, the signal and then the URL; the demo updates the volume the
+// way the kubelet does:
 //
 //   1. v1 -> v2                         a real change: one reload
 //   2. resync with identical content    a new ..timestamp directory, same bytes: no reload
 //   3. v2 -> v3                         a real change: one reload
 //   4. fsGroup-style chmod walk         permissions only: no reload
 //
-// and checks that the app received exactly one reload per real change.
+// and checks that each app received exactly one reload per real change.
 // Exit 0 when it did, 1 otherwise. The volume is written by the library's
 // replay of the kubelet (config-reloader-sidecar/testing), system call for
 // system call.
@@ -74,14 +76,18 @@ async function main(): Promise<number> {
     await writer.write(conf(1));
     demo(`ConfigMap-style volume at ${volume} (app.conf -> ..data/app.conf), version 1`);
 
-    const app = new PrefixedChild('app', process.execPath, [SAMPLE_APP, appName, join(volume, 'app.conf')], env, say);
+    const app = new PrefixedChild('app', process.execPath, [SAMPLE_APP, appName, join(volume, 'app.conf'), 'signal'], env, say);
     children.push(app);
     await app.waitFor(/^app: started/);
+    const web = new PrefixedChild('web', process.execPath, [SAMPLE_APP, `demo-web-${process.pid}`.slice(0, 15), join(volume, 'app.conf'), 'http'], env, say);
+    children.push(web);
+    await web.waitFor(/^web: started/);
+    const reloadUrl = /reload URL (\S+)/.exec(web.lines.find((line) => line.startsWith('web: started')) ?? '')?.[1] ?? '';
 
     const sidecar = new PrefixedChild(
       'sidecar',
       process.execPath,
-      [CLI, '--config-dir', volume, '--process-name', appName, '--handler-wait', '5s'],
+      [CLI, '--config-dir', volume, '--process-name', appName, '--handler-wait', '5s', '--reload-url', reloadUrl],
       { ...env, LOG_FORMAT: 'text', LOG_LEVEL: 'info' },
       say,
       shortTime,
@@ -93,12 +99,17 @@ async function main(): Promise<number> {
     for (const step of STEPS) {
       demo(step.title);
       const reloadsBefore = app.count(/^app: reloaded/);
-      const sentBefore = sidecar.count(/ reload sent /);
+      const webReloadsBefore = web.count(/^web: reloaded/);
+      const sentBefore = sidecar.count(/ reload request succeeded /);
       const skippedBefore = sidecar.count(/skipped: content unchanged/);
       await step.run(writer);
       if (step.realChange) {
         realChanges += 1;
-        await Promise.all([app.waitFor(/^app: reloaded/, reloadsBefore + 1), sidecar.waitFor(/ reload sent /, sentBefore + 1)]);
+        await Promise.all([
+          app.waitFor(/^app: reloaded/, reloadsBefore + 1),
+          web.waitFor(/^web: reloaded/, webReloadsBefore + 1),
+          sidecar.waitFor(/ reload request succeeded /, sentBefore + 1),
+        ]);
       } else if (step.title.includes('resync')) {
         await sidecar.waitFor(/skipped: content unchanged/, skippedBefore + 1);
       } else {
@@ -110,15 +121,17 @@ async function main(): Promise<number> {
     await sleep(SETTLE_MS); // a late, unwanted reload would show up here
 
     const sidecarExit = await sidecar.stop('SIGTERM');
-    await app.stop('SIGTERM');
-    const received = app.count(/^app: reloaded/);
-    const versions = app.lines.flatMap((line) => /^app: reloaded config v(\S+)/.exec(line)?.[1] ?? []);
-    const summary =
-      `${STEPS.length} updates, ${realChanges} real changes, ${received} reload${received === 1 ? '' : 's'} received by the app ` +
-      `(versions ${versions.join(', ') || 'none'})`;
-    demo(summary);
-    const ok = received === realChanges && versions.join(',') === '2,3' && sidecarExit.code === 0;
-    demo(ok ? 'ok: one reload per real change, none for the resync or the chmod walk' : `FAILED: expected ${realChanges} reloads (versions 2, 3) and a clean sidecar exit (got ${String(sidecarExit.code)})`);
+    await Promise.all([app.stop('SIGTERM'), web.stop('SIGTERM')]);
+    const versions = (child: PrefixedChild): string[] =>
+      child.lines.flatMap((line) => /^\w+: reloaded config v(\S+)/.exec(line)?.[1] ?? []);
+    const bySignal = versions(app);
+    const byUrl = versions(web);
+    demo(
+      `${STEPS.length} updates, ${realChanges} real changes; reloads received: ` +
+        `${bySignal.length} by SIGHUP (versions ${bySignal.join(', ') || 'none'}), ${byUrl.length} by HTTP (versions ${byUrl.join(', ') || 'none'})`,
+    );
+    const ok = bySignal.join(',') === '2,3' && byUrl.join(',') === '2,3' && sidecarExit.code === 0;
+    demo(ok ? 'ok: each app reloaded once per real change, none for the resync or the chmod walk' : `FAILED: expected ${realChanges} reloads of each app (versions 2, 3) and a clean sidecar exit (got ${String(sidecarExit.code)})`);
     return ok ? 0 : 1;
   } catch (error) {
     demo(`FAILED: ${error instanceof Error ? error.message : String(error)}`);

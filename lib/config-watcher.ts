@@ -8,6 +8,10 @@
 //   a trailing debounce, so a burst or an editor's save is one check. A
 //   maximum delay bounds the debounce: a file rewritten over and over cannot
 //   postpone a real change next to it for ever.
+// - Several volumes: the kubelet commits each volume of a Pod on its own, so
+//   a ConfigMap and a Secret updated together land apart. With `settle`, a
+//   commit waits that long for the other volumes' commits, so the one check
+//   sees them all; a commit in every volume ends the wait at once.
 // - IN_ATTRIB is never watched: chmod, chown and fsGroup walks change no content.
 // - A check compares the content fingerprint (fingerprint.ts) with the last
 //   one reported: bookkeeping events and identical rewrites report nothing.
@@ -51,10 +55,17 @@ export interface ConfigWatcherOptions {
   readonly debounce?: number;
   /**
    * Longest a check waits for events to stop, in ms from the first (default
-   * 10 s, at least `debounce`). A file still being written holds it longer,
-   * up to `writeWait`.
+   * 10 s, at least `debounce` and `settle`). A file still being written holds
+   * it longer, up to `writeWait`.
    */
   readonly maxDelay?: number;
+  /**
+   * With more than one directory: how long a kubelet commit waits for
+   * commits in the other kubelet volumes before the check, in ms (default 0,
+   * no wait). The wait ends early once every kubelet volume has committed.
+   * With a single directory nothing waits.
+   */
+  readonly settle?: number;
   /** Keep the event loop alive while open (default true). */
   readonly ref?: boolean;
   /**
@@ -112,6 +123,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
   readonly dirs: readonly string[];
   readonly #debounceMs: number;
   readonly #maxDelayMs: number;
+  readonly #settleMs: number;
   readonly #inotify: Inotify;
   readonly #router: WatchRouter;
   readonly #watchers: DirectoryWatcher[];
@@ -122,6 +134,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
   #debounce: NodeJS.Timeout | undefined;
   #deadline: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
+  /** Set while a commit waits for the other volumes' (`settle`); the directories committed since. */
+  #settle: { readonly timer: NodeJS.Timeout; readonly committed: Set<string> } | undefined;
   /** Set while a batch is dispatched: an immediate check then runs as the batch ends. */
   #inBatch = false;
   #checkAfterBatch = false;
@@ -136,7 +150,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
     super();
     this.dirs = [...new Set(options.dirs.map((dir) => resolve(dir)))];
     this.#debounceMs = checkDuration('debounce', options.debounce ?? DEFAULT_DEBOUNCE_MS);
-    this.#maxDelayMs = Math.max(this.#debounceMs, checkDuration('maxDelay', options.maxDelay ?? DEFAULT_MAX_DELAY_MS));
+    this.#settleMs = checkDuration('settle', options.settle ?? 0);
+    this.#maxDelayMs = Math.max(this.#debounceMs, this.#settleMs, checkDuration('maxDelay', options.maxDelay ?? DEFAULT_MAX_DELAY_MS));
     this.#ref = options.ref !== false;
     this.#writes = new PendingWrites(checkDuration('writeWait', options.writeWait ?? DEFAULT_WRITE_WAIT_MS));
     this.#fingerprintOptions = {
@@ -341,6 +356,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
       this.#unrefIfAsked(this.#deadline);
     }
     if (trigger.immediate) {
+      if (this.#settling(trigger)) return;
       clearTimeout(this.#debounce);
       this.#debounce = undefined;
       // Not a direct call: one batch can hold several commits (several
@@ -353,11 +369,33 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
         this.#immediate = undefined;
         this.#check();
       });
-    } else if (this.#immediate === undefined && !this.#checkAfterBatch) {
+    } else if (this.#immediate === undefined && !this.#checkAfterBatch && this.#settle === undefined) {
       clearTimeout(this.#debounce);
       this.#debounce = setTimeout(() => this.#check(), this.#debounceMs);
       this.#unrefIfAsked(this.#debounce);
     }
+  }
+
+  /**
+   * True while a commit waits for the commits of the other kubelet volumes
+   * (the check then runs when the last of them commits, or when `settle`
+   * has passed since the first). Other immediate triggers never wait.
+   */
+  #settling(trigger: Trigger): boolean {
+    if (trigger.commit !== true || this.#settleMs === 0 || this.#watchers.length < 2) return false;
+    const committed = this.#settle?.committed ?? new Set<string>();
+    committed.add(trigger.dir);
+    const volumes = this.#watchers.filter((watcher) => watcher.kind === 'kubelet volume');
+    if (volumes.every((watcher) => committed.has(watcher.dir))) return false;
+    if (this.#settle === undefined) {
+      const timer = setTimeout(() => this.#check(), this.#settleMs);
+      this.#unrefIfAsked(timer);
+      this.#settle = { timer, committed };
+    }
+    // The settled check covers the plain directories' events as well.
+    clearTimeout(this.#debounce);
+    this.#debounce = undefined;
+    return true;
   }
 
   #unrefIfAsked(timer: NodeJS.Timeout): void {
@@ -367,6 +405,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
   #cancelTimers(): void {
     clearTimeout(this.#debounce);
     clearTimeout(this.#deadline);
+    clearTimeout(this.#settle?.timer);
+    this.#settle = undefined;
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#debounce = undefined;
     this.#deadline = undefined;

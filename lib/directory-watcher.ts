@@ -55,6 +55,8 @@ export interface Trigger {
   readonly immediate: boolean;
   /** A look at a directory that cannot be watched: a check that finds nothing new says nothing. */
   readonly poll?: boolean;
+  /** True for a kubelet commit (the rename over `..data`) of the configured directory or a volume inside it. */
+  readonly commit?: boolean;
 }
 
 export type DirectoryKind = 'kubelet volume' | 'plain directory' | 'missing' | 'unwatched';
@@ -310,7 +312,7 @@ export class DirectoryWatcher {
     }
     if (event.name === undefined) return;
     if (isCommit(event)) {
-      this.#trigger(`kubelet update of ${volume}`, true);
+      this.#trigger(`kubelet update of ${volume}`, true, true);
     } else if (!isInternalName(event.name)) {
       // User-visible links are created and removed around the commit; the
       // fingerprint decides whether they change anything.
@@ -326,15 +328,15 @@ export class DirectoryWatcher {
       // first sync). Below it: a volume mounted inside the tree committed.
       const volume = dirname(path);
       if (volume === this.dir) this.#tryWatch(false);
-      this.#trigger(`kubelet update of ${volume}`, true);
+      this.#trigger(`kubelet update of ${volume}`, true, true);
       return;
     }
     if (isInternalName(event.name)) return;
     this.#trigger(`${event.kind} ${path}`, false);
   }
 
-  #trigger(reason: string, immediate: boolean): void {
-    this.hooks.trigger({ dir: this.dir, reason, immediate });
+  #trigger(reason: string, immediate: boolean, commit = false): void {
+    this.hooks.trigger({ dir: this.dir, reason, immediate, commit });
   }
 
   #lose(why: string): void {

@@ -14,6 +14,8 @@ import { CLI } from './helpers/sidecar-process';
 const dir = mkdtempSync(join(tmpdir(), 'cli-validation-'));
 const file = join(dir, 'not-a-dir.conf');
 writeFileSync(file, 'x');
+const headersFile = join(dir, 'headers');
+writeFileSync(headersFile, 'X-Ok: fine\nAuthorization Bearer leaked-value\n');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface BadCase {
@@ -63,6 +65,25 @@ const BAD: readonly BadCase[] = [
   { name: 'METRICS_ADDR port too high', env: { METRICS_ADDR: ':65536' }, mentions: ['METRICS_ADDR', '":65536"'] },
   { name: 'METRICS_ADDR a URL', env: { METRICS_ADDR: 'http://0.0.0.0:9533' }, mentions: ['METRICS_ADDR', '"http://0.0.0.0:9533"'] },
   { name: 'METRICS_ADDR unclosed IPv6 bracket', env: { METRICS_ADDR: '[::1:9533' }, mentions: ['METRICS_ADDR', '"[::1:9533"'] },
+  { name: 'no action at all', env: { PROCESS_NAME: undefined }, mentions: ['PROCESS_NAME', 'not set', 'RELOAD_COMMAND', 'RELOAD_URL'] },
+  { name: 'RELOAD_COMMAND empty', env: { RELOAD_COMMAND: '  ' }, mentions: ['RELOAD_COMMAND', 'the program is missing', 'JSON array'] },
+  { name: 'RELOAD_COMMAND shell syntax in words', env: { RELOAD_COMMAND: 'nginx -t && nginx -s reload' }, mentions: ['RELOAD_COMMAND', 'no shell runs', '["sh","-c","..."]'] },
+  { name: 'RELOAD_COMMAND quotes in words', env: { RELOAD_COMMAND: "sh -c 'kill -HUP 1'" }, mentions: ['RELOAD_COMMAND', 'quotes'] },
+  { name: 'RELOAD_COMMAND bad JSON', env: { RELOAD_COMMAND: '["nginx", "-s"' }, mentions: ['RELOAD_COMMAND', 'not valid JSON'] },
+  { name: 'RELOAD_COMMAND JSON not strings', env: { RELOAD_COMMAND: '["kill", 1]' }, mentions: ['RELOAD_COMMAND', 'array of strings'] },
+  { name: 'RELOAD_COMMAND JSON empty', env: { RELOAD_COMMAND: '[]' }, mentions: ['RELOAD_COMMAND', 'the program is missing'] },
+  { name: 'RELOAD_URL not http', env: { RELOAD_URL: 'ftp://127.0.0.1/reload' }, mentions: ['RELOAD_URL', '"ftp://127.0.0.1/reload"', 'http:// or https://'] },
+  { name: 'RELOAD_URL not a URL', env: { RELOAD_URL: '127.0.0.1:9090/-/reload' }, mentions: ['RELOAD_URL', 'http:// or https://'] },
+  { name: 'RELOAD_URL with a password, refused without showing it', env: { RELOAD_URL: 'htp://admin:hunter2@127.0.0.1/reload' }, mentions: ['RELOAD_URL', '"htp://***@127.0.0.1/reload"'] },
+  { name: 'RELOAD_METHOD unknown', env: { RELOAD_URL: 'http://127.0.0.1/reload', RELOAD_METHOD: 'FETCH' }, mentions: ['RELOAD_METHOD', '"FETCH"', 'POST, PUT'] },
+  { name: 'RELOAD_HEADERS_FILE missing', env: { RELOAD_URL: 'http://127.0.0.1/reload', RELOAD_HEADERS_FILE: '/nonexistent/headers' }, mentions: ['RELOAD_HEADERS_FILE', '"/nonexistent/headers"', 'does not exist'] },
+  { name: 'RELOAD_HEADERS_FILE a bad line, its value not shown', env: { RELOAD_URL: 'http://127.0.0.1/reload', RELOAD_HEADERS_FILE: headersFile }, mentions: ['RELOAD_HEADERS_FILE', 'line 2', 'Name: value'] },
+  { name: 'RELOAD_CA_FILE without a certificate', env: { RELOAD_URL: 'https://127.0.0.1/reload', RELOAD_CA_FILE: file }, mentions: ['RELOAD_CA_FILE', JSON.stringify(file), 'no PEM certificate'] },
+  { name: 'RELOAD_INSECURE_SKIP_VERIFY not a boolean', env: { RELOAD_URL: 'https://127.0.0.1/reload', RELOAD_INSECURE_SKIP_VERIFY: 'please' }, mentions: ['RELOAD_INSECURE_SKIP_VERIFY', '"please"', 'true or false'] },
+  { name: 'RELOAD_TIMEOUT too short', env: { RELOAD_TIMEOUT: '10ms' }, mentions: ['RELOAD_TIMEOUT', '"10ms"', 'from 100ms to 10m'] },
+  { name: 'RELOAD_RETRIES negative', env: { RELOAD_RETRIES: '-1' }, mentions: ['RELOAD_RETRIES', '"-1"', 'from 0 to 100'] },
+  { name: 'RELOAD_RETRIES not a number', env: { RELOAD_RETRIES: 'forever' }, mentions: ['RELOAD_RETRIES', '"forever"', 'whole number'] },
+  { name: 'SETTLE too long', env: { SETTLE: '1m' }, mentions: ['SETTLE', '"1m"', 'to 10s'] },
   { name: 'an unknown flag', args: ['--config', dir], mentions: ['"--config"', 'unknown flag', '--config-dir'] },
   { name: 'a flag without its value', args: ['--process-name'], mentions: ['"--process-name"', 'no value follows it'] },
   { name: 'a flag followed by another flag', args: ['--config-dir', '--signal-all'], mentions: ['"--config-dir"', 'another flag follows it'] },
@@ -85,6 +106,7 @@ test('every bad setting is refused in one line with exit code 2, and nothing sta
       assert.match(line, /^config-reloader: /);
       assert.doesNotMatch(line, /\bat .*:\d+:\d+/, 'no stack trace');
       for (const mention of bad.mentions) assert.ok(line.includes(mention), `"${mention}" missing from: ${line}`);
+      assert.doesNotMatch(line, /hunter2|leaked-value/, 'no credential in the message');
     });
   }
 });

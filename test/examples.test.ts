@@ -27,9 +27,10 @@ function pods(): Manifest[] {
   return files.flatMap((name) => loadManifests(join(examplesDir, name))).filter((manifest) => manifest.kind === 'Pod');
 }
 
-test('examples/ holds an nginx example and one for an app that reloads on another signal', () => {
+test('examples/ holds an nginx example, one for an app that reloads on another signal, and Prometheus reloaded over HTTP', () => {
   assert.ok(files.includes('nginx.yaml'), `examples: ${files.join(', ')}`);
-  assert.ok(files.length >= 2, `examples: ${files.join(', ')}`);
+  assert.ok(files.includes('prometheus.yaml'), `examples: ${files.join(', ')}`);
+  assert.ok(files.length >= 3, `examples: ${files.join(', ')}`);
 });
 
 describe('every example is accepted by the Kubernetes API schema', () => {
@@ -83,14 +84,22 @@ describe('every example Pod wires the sidecar so it can reload the app', () => {
     const env = new Map(list(sidecar?.['env']).map((variable) => [String(variable['name']), String(variable['value'])]));
     const volumes = new Map(list(spec['volumes']).map((volume) => [String(volume['name']), volume]));
 
+    const config = buildConfig(parseInvocation([], Object.fromEntries(env)).values);
+    const signals = config.processName !== undefined;
+
     test(`${pod.name}: the sidecar's settings are accepted by config-reloader itself`, () => {
       assert.ok(sidecar !== undefined, 'no container runs the config-reloader image');
-      const config = buildConfig(parseInvocation([], Object.fromEntries(env)).values);
       assert.ok(config.configDirs.length > 0);
     });
 
-    test(`${pod.name}: the sidecar shares the app's PID namespace`, () => {
-      assert.equal(spec['shareProcessNamespace'], true);
+    test(`${pod.name}: the sidecar shares the app's PID namespace only when it signals`, () => {
+      // Sharing it lets every container see and signal the others' processes: not for nothing.
+      assert.equal(spec['shareProcessNamespace'], signals ? true : undefined);
+    });
+
+    test(`${pod.name}: a reload URL is on the Pod's loopback, where only the Pod reaches it`, () => {
+      const url = config.reloadUrl?.url;
+      if (url !== undefined) assert.ok(['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname), url.href);
     });
 
     test(`${pod.name}: every CONFIG_DIR is a whole kubelet volume that the app mounts too`, () => {
@@ -109,12 +118,18 @@ describe('every example Pod wires the sidecar so it can reload the app', () => {
       }
     });
 
-    test(`${pod.name}: the sidecar may signal the app, with no privilege beyond that`, () => {
+    test(`${pod.name}: the sidecar has the privilege its actions need and no more`, () => {
       const context = record(sidecar?.['securityContext'], 'sidecar securityContext');
       const capabilities = record(context['capabilities'], 'sidecar capabilities');
       assert.equal(context['readOnlyRootFilesystem'], true);
       assert.equal(context['allowPrivilegeEscalation'], false);
       assert.deepEqual(capabilities['drop'], ['ALL']);
+      if (!signals) {
+        // A command or a request needs no capability, and no root.
+        assert.equal(capabilities['add'], undefined);
+        assert.equal(context['runAsNonRoot'], true);
+        return;
+      }
       // kill(2) needs the sender's uid to match the target's, or CAP_KILL.
       // Kubernetes gives capabilities to root only (no ambient set for other
       // users), so it is the app's own uid with no capability, or root with

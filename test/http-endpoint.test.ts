@@ -16,6 +16,7 @@ import { describeResult, runCommand } from './helpers/child-process';
 import { freePort } from './helpers/free-port';
 import { NamedApp } from './helpers/named-app';
 import { CLI, SidecarProcess } from './helpers/sidecar-process';
+import { scrape } from './helpers/metrics-scrape';
 import { waitFor } from './helpers/wait-for';
 
 const ENV = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
@@ -24,24 +25,6 @@ function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Prometheus text -> `name{labels}` -> value, for the samples (comments skipped). */
-function parseMetrics(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return samples;
-}
-
-async function scrape(base: string): Promise<Map<string, number>> {
-  const response = await fetch(`${base}/metrics`);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  return parseMetrics(await response.text());
 }
 
 test('the endpoint answers /healthz, /readyz by readiness, /metrics, and refuses other paths and methods', async (t) => {

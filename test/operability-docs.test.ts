@@ -18,10 +18,10 @@ test('the settings table in the docs is the one generated from the settings', ()
   assert.equal(docs.slice(start + '<!-- settings-table -->'.length, end).trim(), settingsMarkdownTable());
 });
 
-test('the docs list every config_reloader_ metric, and only those', async () => {
+test('the docs list every config_reloader_ and reloader_ metric, and only those', async () => {
   const exposition = await createMetrics('test').render();
-  const exported = new Set([...exposition.matchAll(/^# TYPE (config_reloader_\w+) /gm)].map((match) => match[1]));
-  const documented = new Set([...docs.matchAll(/^\| `(config_reloader_\w+)[{`]/gm)].map((match) => match[1]));
+  const exported = new Set([...exposition.matchAll(/^# TYPE ((?:config_)?reloader_\w+) /gm)].map((match) => match[1]));
+  const documented = new Set([...docs.matchAll(/^\| `((?:config_)?reloader_\w+)[{`]/gm)].map((match) => match[1]));
   assert.deepEqual([...documented].sort(), [...exported].sort());
 });
 

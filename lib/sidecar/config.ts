@@ -4,13 +4,16 @@
 // built from the environment and the command line. Flags win over
 // environment variables. Every bad value is a ConfigError naming the
 // setting, the value and what is accepted; checking that the directories
-// exist is the one piece of I/O, kept in its own function.
+// exist and that the reload files can be used is the I/O, kept in their own
+// functions.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { errorCode, InvalidSignalError, isSystemError, parseSignal, type Signal } from '..';
+import { readCaFile } from './ca-file';
 import { ConfigError, errorMessage } from './errors';
+import { HeadersFileError, readHeaders } from './headers-file';
 
 // --- The settings ---
 
@@ -28,9 +31,10 @@ export interface SettingSpec {
 }
 
 export type SettingKey =
-  | 'configDirs' | 'processName' | 'signal' | 'debounce' | 'signalAll'
-  | 'handlerWait' | 'logFormat' | 'logLevel' | 'metricsAddr'
-  | 'fingerprintKeyFile';
+  | 'configDirs' | 'processName' | 'signal' | 'debounce' | 'settle' | 'signalAll' | 'handlerWait'
+  | 'reloadCommand' | 'reloadUrl' | 'reloadMethod' | 'reloadHeadersFile' | 'reloadCaFile' | 'reloadInsecureSkipVerify'
+  | 'reloadTimeout' | 'reloadRetries'
+  | 'logFormat' | 'logLevel' | 'metricsAddr' | 'fingerprintKeyFile';
 
 export const SETTINGS: readonly SettingSpec[] = [
   {
@@ -41,7 +45,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: 'processName', env: 'PROCESS_NAME', flag: 'process-name', type: 'string', valueName: 'NAME',
     defaultValue: undefined,
-    meaning: 'Name of the process to signal: its comm, the basename of its executable, or the basename of argv[0]. Long names work.',
+    meaning: 'The signal action: name of the process to signal, matched against its comm, the basename of its executable, or the basename of argv[0]. Long names work. Needs shareProcessNamespace. Required unless RELOAD_COMMAND or RELOAD_URL is set.',
   },
   {
     key: 'signal', env: 'RELOAD_SIGNAL', flag: 'signal', type: 'string', defaultValue: 'SIGHUP', valueName: 'SIGNAL',
@@ -52,12 +56,48 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'Quiet time after the last event in a plain directory before reloading (0 to 60s). Kubelet volumes reload at once, without it.',
   },
   {
+    key: 'settle', env: 'SETTLE', flag: 'settle', type: 'string', defaultValue: '500ms', valueName: 'DURATION',
+    meaning: "With several directories: how long a kubelet volume's update waits for the other volumes' updates of the same Pod sync, so that one reload sees them all (0 to 10s; 0 turns it off). The wait ends as soon as every volume has been updated. With one directory nothing waits.",
+  },
+  {
     key: 'signalAll', env: 'SIGNAL_ALL', flag: 'signal-all', type: 'boolean', defaultValue: 'false',
     meaning: 'Signal every matching process, workers included, instead of only the topmost (a match whose parent does not match). The variable takes true or false (also 1/0, yes/no, on/off); the flag alone turns it on.',
   },
   {
     key: 'handlerWait', env: 'HANDLER_WAIT', flag: 'handler-wait', type: 'string', defaultValue: '30s', valueName: 'DURATION',
-    meaning: "How long to wait for a target that has not installed its handler yet (the signal's default action would kill it) before giving up on that reload (0 to 10m).",
+    meaning: "How long to wait for a target that has not installed its handler yet (the signal's default action would kill it) before that attempt fails (0 to 10m).",
+  },
+  {
+    key: 'reloadCommand', env: 'RELOAD_COMMAND', flag: 'reload-command', type: 'string', defaultValue: undefined, valueName: 'COMMAND',
+    meaning: 'The command action: a program and its arguments, run without a shell, as a JSON array of strings (["nginx","-s","reload"]) or as words separated by spaces (nginx -s reload; no quotes or shell operators: for a shell, write ["sh","-c","..."]). A bare name is looked up on PATH. Exit status 0 is success. It gets CONFIG_RELOADER_CHANGED_FILES (the changed files, one absolute path a line) and CONFIG_RELOADER_FINGERPRINT in its environment; the last 20 lines of its output are logged.',
+  },
+  {
+    key: 'reloadUrl', env: 'RELOAD_URL', flag: 'reload-url', type: 'string', defaultValue: undefined, valueName: 'URL',
+    meaning: 'The URL action: an http:// or https:// endpoint to call, like http://127.0.0.1:9090/-/reload. A 2xx answer is success. User and password in the URL are sent as basic auth and never logged.',
+  },
+  {
+    key: 'reloadMethod', env: 'RELOAD_METHOD', flag: 'reload-method', type: 'string', defaultValue: 'POST', valueName: 'METHOD',
+    meaning: 'HTTP method of the URL action: POST, PUT, PATCH, GET or DELETE.',
+  },
+  {
+    key: 'reloadHeadersFile', env: 'RELOAD_HEADERS_FILE', flag: 'reload-headers-file', type: 'string', defaultValue: undefined, valueName: 'FILE',
+    meaning: 'Request headers for the URL action, one "Name: value" a line (blank lines and lines starting with # are skipped), read again for every request so that a rotated token is used. Mount it from a Secret: values are never logged.',
+  },
+  {
+    key: 'reloadCaFile', env: 'RELOAD_CA_FILE', flag: 'reload-ca-file', type: 'string', defaultValue: undefined, valueName: 'FILE',
+    meaning: "PEM file of the CA certificates that an https:// RELOAD_URL's certificate must chain to, instead of the system's.",
+  },
+  {
+    key: 'reloadInsecureSkipVerify', env: 'RELOAD_INSECURE_SKIP_VERIFY', flag: 'reload-insecure-skip-verify', type: 'boolean', defaultValue: 'false',
+    meaning: "Accept any certificate from an https:// RELOAD_URL, unverified. Only for tests: anyone on the path can pose as the app. The variable takes true or false; the flag alone turns it on.",
+  },
+  {
+    key: 'reloadTimeout', env: 'RELOAD_TIMEOUT', flag: 'reload-timeout', type: 'string', defaultValue: '10s', valueName: 'DURATION',
+    meaning: 'How long the command may run, and how long the URL has to answer, before the attempt fails (100ms to 10m). A command that overruns is killed with its whole process group.',
+  },
+  {
+    key: 'reloadRetries', env: 'RELOAD_RETRIES', flag: 'reload-retries', type: 'string', defaultValue: '10', valueName: 'COUNT',
+    meaning: 'How many times a failed reload is tried again (0 to 100), after 1s, 2s, 4s and so on, doubling up to 30s between attempts. A retry starts at the action that failed; a newer change cancels it and is reloaded instead.',
   },
   {
     key: 'logFormat', env: 'LOG_FORMAT', flag: 'log-format', type: 'string', defaultValue: 'text', valueName: 'FORMAT',
@@ -143,23 +183,156 @@ export function parseListenAddress(setting: string, value: string): ListenAddres
   return { host: host === '' ? undefined : host, port };
 }
 
+/** A whole number from `min` to `max`. */
+export function parseCount(setting: string, value: string, min: number, max: number): number {
+  const trimmed = value.trim();
+  const count = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || count < min || count > max) {
+    throw new ConfigError(setting, value, `accepted: a whole number from ${min} to ${max}`);
+  }
+  return count;
+}
+
+/** Characters that do something only in a shell: refused in the words form, where no shell runs. */
+const SHELL_SYNTAX = /["'`$|&;<>(){}\\*?~]/;
+
+/**
+ * RELOAD_COMMAND: a JSON array of strings when the value starts with `[`,
+ * else words separated by white space. No shell runs either way; a value
+ * that relies on one (quotes, pipes, variables) is refused with the JSON
+ * form to use instead.
+ */
+export function parseCommand(setting: string, value: string): readonly string[] {
+  const trimmed = value.trim();
+  const accepted = 'accepted: a JSON array of strings like ["nginx","-s","reload"], or words separated by spaces like nginx -s reload';
+  let argv: string[];
+  if (trimmed.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      throw new ConfigError(setting, value, `not valid JSON; ${accepted}`);
+    }
+    if (!Array.isArray(parsed) || !parsed.every((item): item is string => typeof item === 'string')) {
+      throw new ConfigError(setting, value, `the JSON must be an array of strings; ${accepted}`);
+    }
+    argv = parsed;
+  } else {
+    argv = trimmed === '' ? [] : trimmed.split(/\s+/);
+    if (argv.some((word) => SHELL_SYNTAX.test(word))) {
+      throw new ConfigError(setting, value, `no shell runs the command, so quotes, pipes, variables and redirections would be passed on as they are; ${accepted}; for a shell, write ["sh","-c","..."]`);
+    }
+  }
+  const [program] = argv;
+  if (program === undefined || program.trim() === '') throw new ConfigError(setting, value, `the program is missing; ${accepted}`);
+  return argv;
+}
+
+export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export function parseMethod(setting: string, value: string): HttpMethod {
+  const normalized = value.trim().toUpperCase();
+  const found = HTTP_METHODS.find((method) => method === normalized);
+  if (found === undefined) throw new ConfigError(setting, value, `accepted: ${HTTP_METHODS.join(', ')}`);
+  return found;
+}
+
+/**
+ * The URL with its user and password replaced, and the values of its query
+ * replaced: either may carry a credential, and a URL is logged. Also for a
+ * value that does not parse, which goes into an error message.
+ */
+export function redactUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return redactText(text);
+  }
+  // Other schemes may not parse an authority at all (htp:/user:pw@host).
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return redactText(text);
+  if (url.username !== '') url.username = '***';
+  if (url.password !== '') url.password = '***';
+  for (const key of new Set(url.searchParams.keys())) url.searchParams.set(key, '***');
+  return url.href;
+}
+
+/** redactUrl for text that is not an http(s) URL: whatever precedes an @ after the scheme, and query values. */
+function redactText(text: string): string {
+  return text.replace(/^([^:/?#]*:\/*)[^/?#]*@/, '$1***@').replace(/([?&][^=&#]*=)[^&#]*/g, '$1***');
+}
+
+/** An http:// or https:// URL with a host. */
+export function parseUrl(setting: string, value: string): URL {
+  const accepted = 'accepted: an http:// or https:// URL, like http://127.0.0.1:9090/-/reload';
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError(setting, redactUrl(value), accepted);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new ConfigError(setting, redactUrl(value), accepted);
+  }
+  return url;
+}
+
 // --- The Config ---
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * The reload actions, in the order they run for each change:
+ * - command first, because it is what prepares or checks what the app will
+ *   load (renders a template, runs `nginx -t`): when it fails, the app is
+ *   not told to load something the command refused or did not finish;
+ * - signal next, because it reaches the app in this Pod at once;
+ * - url last, because it may reach beyond the Pod (a webhook), and should
+ *   then report a reload that has already happened.
+ */
+export const ACTION_ORDER = ['command', 'signal', 'url'] as const;
+export type ActionName = (typeof ACTION_ORDER)[number];
+
+export interface UrlAction {
+  readonly url: URL;
+  readonly method: HttpMethod;
+  readonly headersFile: string | undefined;
+  readonly caFile: string | undefined;
+  readonly insecureSkipVerify: boolean;
+}
+
 export interface Config {
   readonly configDirs: readonly string[];
-  readonly processName: string;
+  /** The signal action, when set. */
+  readonly processName: string | undefined;
   readonly signal: Signal;
   readonly debounceMs: number;
+  readonly settleMs: number;
   readonly signalAll: boolean;
   readonly handlerWaitMs: number;
+  /** The command action's argv, when set. */
+  readonly reloadCommand: readonly string[] | undefined;
+  /** The URL action, when set. */
+  readonly reloadUrl: UrlAction | undefined;
+  readonly reloadTimeoutMs: number;
+  readonly reloadRetries: number;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
   readonly metricsAddr: ListenAddress | undefined;
   /** FINGERPRINT_KEY_FILE; undefined: a random key per process. */
   readonly fingerprintKeyFile?: string | undefined;
+}
+
+/** The configured actions, in {@link ACTION_ORDER}. */
+export function actionsOf(config: Pick<Config, 'processName' | 'reloadCommand' | 'reloadUrl'>): readonly ActionName[] {
+  const configured: Readonly<Record<ActionName, boolean>> = {
+    command: config.reloadCommand !== undefined,
+    signal: config.processName !== undefined,
+    url: config.reloadUrl !== undefined,
+  };
+  return ACTION_ORDER.filter((action) => configured[action]);
 }
 
 export type Command = 'run' | 'check' | 'help' | 'version';
@@ -221,11 +394,30 @@ export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>):
   }
   const configDirs = parseList(settingName('configDirs'), dirs, 'directory paths').map((dir) => resolve(dir));
 
-  const processName = (single('processName') ?? '').trim();
-  if (processName === '') {
-    throw new ConfigError(settingName('processName'), single('processName'), 'accepted: a process name such as nginx or postgres');
+  const commandText = single('reloadCommand');
+  const reloadCommand = commandText === undefined ? undefined : parseCommand(settingName('reloadCommand'), commandText);
+  const urlText = single('reloadUrl');
+  const reloadUrl = urlText === undefined ? undefined : {
+    url: parseUrl(settingName('reloadUrl'), urlText),
+    method: parseMethod(settingName('reloadMethod'), withDefault('reloadMethod')),
+    headersFile: optionalPath(single('reloadHeadersFile')),
+    caFile: optionalPath(single('reloadCaFile')),
+    insecureSkipVerify: parseBoolean(settingName('reloadInsecureSkipVerify'), withDefault('reloadInsecureSkipVerify')),
+  };
+
+  const processText = single('processName');
+  if (processText === undefined && reloadCommand === undefined && reloadUrl === undefined) {
+    throw new ConfigError(
+      settingName('processName'), undefined,
+      `accepted: at least one reload action: ${settingName('processName')} (a process to signal), ` +
+        `${settingName('reloadCommand')} (a command to run) or ${settingName('reloadUrl')} (an endpoint to call)`,
+    );
   }
-  if (processName.includes('/')) {
+  const processName = processText?.trim();
+  if (processName === '') {
+    throw new ConfigError(settingName('processName'), processText, 'accepted: a process name such as nginx or postgres');
+  }
+  if (processName?.includes('/') === true) {
     throw new ConfigError(settingName('processName'), processName, 'accepted: a bare process name without slashes (matched against comm, the executable and argv[0] basenames)');
   }
 
@@ -237,16 +429,22 @@ export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>):
     processName,
     signal,
     debounceMs: parseDuration(settingName('debounce'), withDefault('debounce'), 0, 60_000),
+    settleMs: parseDuration(settingName('settle'), withDefault('settle'), 0, 10_000),
     signalAll: parseBoolean(settingName('signalAll'), withDefault('signalAll')),
     handlerWaitMs: parseDuration(settingName('handlerWait'), withDefault('handlerWait'), 0, 600_000),
+    reloadCommand,
+    reloadUrl,
+    reloadTimeoutMs: parseDuration(settingName('reloadTimeout'), withDefault('reloadTimeout'), 100, 600_000),
+    reloadRetries: parseCount(settingName('reloadRetries'), withDefault('reloadRetries'), 0, 100),
     logFormat: parseChoice(settingName('logFormat'), withDefault('logFormat'), ['text', 'json'] as const),
     logLevel: parseChoice(settingName('logLevel'), withDefault('logLevel'), ['debug', 'info', 'warn', 'error'] as const),
     metricsAddr: metricsText === undefined || metricsText.trim() === '' ? undefined : parseListenAddress(settingName('metricsAddr'), metricsText),
-    fingerprintKeyFile: emptyToUndefined(single('fingerprintKeyFile')),
+    fingerprintKeyFile: optionalPath(single('fingerprintKeyFile')),
   };
 }
 
-function emptyToUndefined(value: string | undefined): string | undefined {
+/** A file setting: unset or blank is none, as for METRICS_ADDR. */
+function optionalPath(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : resolve(value.trim());
 }
 
@@ -257,7 +455,7 @@ function specOf(key: SettingKey): SettingSpec {
 }
 
 /** How messages name a setting: its variable and its flag, e.g. "CONFIG_DIR (--config-dir)". */
-function settingName(key: SettingKey): string {
+export function settingName(key: SettingKey): string {
   const spec = specOf(key);
   return `${spec.env} (--${spec.flag})`;
 }
@@ -313,4 +511,29 @@ function flagError(error: unknown): ConfigError {
     return new ConfigError('command line', flag, `${long} is a switch and takes no value; accepted: ${long} alone (its environment variable accepts true or false)`);
   }
   return new ConfigError('command line', flag, `${message.split('\n')[0] ?? message}; see --help`);
+}
+
+/**
+ * The URL action's files must be usable at start-up: a headers file that
+ * parses, a CA file with certificates. Both are read again for every
+ * request (a Secret may rotate them); this only catches a mistake early.
+ */
+export function checkReloadFiles(config: Config): void {
+  const action = config.reloadUrl;
+  if (action === undefined) return;
+  if (action.headersFile !== undefined) {
+    try {
+      readHeaders(action.headersFile);
+    } catch (error) {
+      if (!(error instanceof HeadersFileError)) throw error;
+      throw new ConfigError(settingName('reloadHeadersFile'), action.headersFile, `${error.line === undefined ? '' : `line ${error.line}: `}${error.why}; accepted: a readable file of Name: value lines`);
+    }
+  }
+  if (action.caFile !== undefined) {
+    try {
+      readCaFile(action.caFile);
+    } catch (error) {
+      throw new ConfigError(settingName('reloadCaFile'), action.caFile, `${errorMessage(error).slice(action.caFile.length + 2)}; accepted: a readable PEM file of CA certificates`);
+    }
+  }
 }

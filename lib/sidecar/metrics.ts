@@ -8,8 +8,15 @@
 // Naming follows the Prometheus conventions: a `config_reloader_` prefix,
 // `_total` on counters, base units in the name (`_seconds`), and an `_info`
 // gauge fixed at 1 that carries the current fingerprint as a label.
+//
+// Four series also carry the names of prometheus-config-reloader (the
+// Prometheus Operator's sidecar, `reloader_` without a prefix), with its
+// meaning: the alerts people already run on them (kube-prometheus's
+// ConfigReloaderSidecarErrors on reloader_last_reload_successful) then work
+// unchanged. docs/operability.md maps configmap-reload's names as well.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
+import { ACTION_ORDER, type ActionName } from './config';
 import type { ReloadObserver, ReloadResult } from './observer';
 
 const RESULTS: readonly ReloadResult[] = ['success', 'failure', 'no_target'];
@@ -21,7 +28,8 @@ export interface Metrics {
   readonly contentType: string;
 }
 
-export function createMetrics(version: string): Metrics {
+/** `actions`: those configured, whose series exist from the first scrape. */
+export function createMetrics(version: string, actions: readonly ActionName[] = ACTION_ORDER): Metrics {
   const registry = new Registry();
   // Process metrics (CPU, memory, open fds, event-loop lag) cost nothing until scraped.
   collectDefaultMetrics({ register: registry });
@@ -29,16 +37,35 @@ export function createMetrics(version: string): Metrics {
   const registers = [registry];
   const reloads = new Counter({
     name: 'config_reloader_reloads_total',
-    help: 'Reloads attempted after a real change, by result: success (every target signalled), failure (some target not signalled), no_target (no process to signal).',
+    help: 'Reload attempts after a real change (each retry is one), by result: success (every action succeeded), failure (an action failed), no_target (the signal action found no process).',
     labelNames: ['result'] as const,
     registers,
   });
   for (const result of RESULTS) reloads.labels(result).inc(0); // every series exists from the first scrape, so rate() works
-  const lastSuccess = new Gauge({
-    name: 'config_reloader_last_successful_reload_timestamp_seconds',
-    help: 'Unix time of the last reload delivered to every target; 0 before the first.',
+  const actionRuns = new Counter({
+    name: 'config_reloader_action_runs_total',
+    help: 'Runs of each reload action (command, signal, url), by result: success or failure.',
+    labelNames: ['action', 'result'] as const,
     registers,
   });
+  for (const action of actions) for (const result of ['success', 'failure']) actionRuns.labels(action, result).inc(0);
+  const lastSuccess = new Gauge({
+    name: 'config_reloader_last_successful_reload_timestamp_seconds',
+    help: 'Unix time of the last reload attempt in which every action succeeded; 0 before the first.',
+    registers,
+  });
+  const lastSuccessful = new Gauge({
+    name: 'config_reloader_last_reload_successful',
+    help: '1 when the last reload attempt succeeded (and before the first), 0 when it failed.',
+    registers,
+  });
+  lastSuccessful.set(1);
+  // prometheus-config-reloader's names and meanings (see the file comment).
+  const compatReloads = new Counter({ name: 'reloader_reloads_total', help: 'Total number of reload requests.', registers });
+  const compatFailed = new Counter({ name: 'reloader_reloads_failed_total', help: 'Total number of reload requests that failed.', registers });
+  const compatSuccessful = new Gauge({ name: 'reloader_last_reload_successful', help: 'Whether the last reload attempt was successful', registers });
+  compatSuccessful.set(1);
+  const compatSuccessTime = new Gauge({ name: 'reloader_last_reload_success_timestamp_seconds', help: 'Timestamp of the last successful reload', registers });
   const changes = new Counter({
     name: 'config_reloader_changes_detected_total',
     help: 'Checks that found the configuration content changed.',
@@ -105,8 +132,19 @@ export function createMetrics(version: string): Metrics {
     targetNotFound: () => notFound.inc(),
     reload: (result) => {
       reloads.labels(result).inc();
-      if (result === 'success') lastSuccess.set(Date.now() / 1000);
+      compatReloads.inc();
+      const succeeded = result === 'success';
+      lastSuccessful.set(succeeded ? 1 : 0);
+      compatSuccessful.set(succeeded ? 1 : 0);
+      if (succeeded) {
+        const now = Date.now() / 1000;
+        lastSuccess.set(now);
+        compatSuccessTime.set(now);
+      } else {
+        compatFailed.inc();
+      }
     },
+    action: (action, result) => actionRuns.labels(action, result).inc(),
     fingerprint: (digest) => {
       configInfo.reset();
       configInfo.labels(digest).set(1);

@@ -1,5 +1,8 @@
 // What the reload loop reports as it works. The metrics endpoint implements
 // it; without one, nothing is recorded and nothing is loaded.
+import type { ActionName } from './config';
+
+/** The result of one reload attempt: every action succeeded, one failed, or the signal action found no process. */
 export type ReloadResult = 'success' | 'failure' | 'no_target';
 
 export interface ReloadObserver {
@@ -8,7 +11,10 @@ export interface ReloadObserver {
   changeDetected(): void;
   skippedUnchanged(): void;
   targetNotFound(): void;
+  /** One reload attempt (a retry is another) ended. */
   reload(result: ReloadResult): void;
+  /** One run of one action ended. */
+  action(action: ActionName, result: 'success' | 'failure'): void;
   fingerprint(digest: string): void;
   ready(ready: boolean): void;
   /** Directories that cannot be watched now. */
@@ -21,5 +27,5 @@ export interface ReloadObserver {
 
 export const nullObserver: ReloadObserver = {
   watchEvents() {}, watches() {}, changeDetected() {}, skippedUnchanged() {}, targetNotFound() {},
-  reload() {}, fingerprint() {}, ready() {}, watchProblems() {}, unreadable() {}, readRetry() {},
+  reload() {}, action() {}, fingerprint() {}, ready() {}, watchProblems() {}, unreadable() {}, readRetry() {},
 };

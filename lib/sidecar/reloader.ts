@@ -1,26 +1,35 @@
 // The reload loop: the library's ConfigWatcher says when the configuration
-// really changed; this delivers the reload, one at a time, and keeps the
-// books (logs, metrics).
+// really changed; this runs the reload actions (reload-action.ts), one
+// reload at a time, retries a reload that failed, and keeps the books (logs,
+// metrics).
 //
-// The invariant: after the last write of any sequence, the target receives a
-// signal sent after that write, and when nothing changed it receives none.
+// The invariant: after the last write of any sequence, the app is reloaded
+// after that write, and when nothing changed it is not.
 // - The watcher reports each change once. What the app last received is
 //   tracked here (`#delivered`): a change back to it sends nothing, and a
 //   check that finds content the app has not received yet (its reload
 //   failed, or found no target) sends it, even when the watcher saw no
 //   change since.
-// - Deliveries never overlap. A change during one is delivered right after
-//   it, so a write that races a delivery is followed by another, never lost.
+// - Reloads never overlap. A change during one is reloaded right after it,
+//   so a write that races a reload is followed by another, never lost.
+// - A reload runs the actions in order and stops at the first that fails.
+//   It is tried again after a backoff (retry-delay.ts), from the action that
+//   failed: those before it have done their part for this content, and
+//   running them again would reload the app twice. A newer change cancels
+//   the wait, and is reloaded from the first action instead: the app should
+//   get what is there now, not what failed.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import {
-  type ConfigChange, ConfigWatcher, diffFingerprints, type Fingerprint, type FingerprintSkip, type UnchangedCheck,
+  type ConfigChange, ConfigWatcher, diffFingerprints, type FileChanges, type Fingerprint, type FingerprintSkip, type UnchangedCheck,
 } from '..';
-import type { Config } from './config';
-import { deliverReload, type DeliveryReport } from './delivery';
+import { actionsOf, type Config } from './config';
 import { errorMessage } from './errors';
-import type { HeldTarget } from './held-targets';
 import { listedAtMost, type Logger, precededBy } from './log';
 import { nullObserver, type ReloadObserver } from './observer';
-import { lookUpTargets } from './startup-lookup';
+import { createActions } from './actions';
+import type { ActionOutcome, ReloadAction } from './reload-action';
+import { retryDelayMs } from './retry-delay';
 import { unreadableFix, watchProblemFix } from './watch-diagnosis';
 
 export interface ReloaderOptions {
@@ -31,11 +40,18 @@ export interface ReloaderOptions {
   readonly fingerprintKey?: Buffer;
 }
 
-/** A check that calls for a delivery: the content, and why. */
+/** A check that calls for a reload: the content, and why. */
 interface DueReload {
   readonly fingerprint: Fingerprint;
   readonly trigger: string;
   readonly detectedAt: number;
+}
+
+/** The action an attempt stopped at, and why. */
+interface FailedAction {
+  readonly index: number;
+  readonly action: ReloadAction;
+  readonly outcome: ActionOutcome;
 }
 
 export class Reloader {
@@ -44,14 +60,17 @@ export class Reloader {
   readonly #observer: ReloadObserver;
   readonly #fingerprintKey: Buffer | undefined;
   readonly #abort = new AbortController();
+  readonly #actions: readonly ReloadAction[];
   #watcher: ConfigWatcher | undefined;
   /** The content the app was last reloaded with (or started with). */
   #delivered: Fingerprint | undefined;
-  /** Targets the last reload reached, or start-up found, handles open: tried first next time. */
-  #held: readonly HeldTarget[] = [];
   #running: Promise<void> | undefined;
-  /** The newest content due while a delivery was running. */
+  /** The content the running reload is for. */
+  #inFlight: Fingerprint | undefined;
+  /** The newest content due while a reload was running. */
   #next: DueReload | undefined;
+  /** Aborted when newer content is due: ends the running reload's wait for a retry. */
+  #superseded: AbortController | undefined;
   #ready = false;
 
   constructor(options: ReloaderOptions) {
@@ -59,6 +78,7 @@ export class Reloader {
     this.#log = options.log;
     this.#observer = options.observer ?? nullObserver;
     this.#fingerprintKey = options.fingerprintKey;
+    this.#actions = createActions(options.config);
   }
 
   /** Every directory watched and present: what /readyz reports. */
@@ -71,12 +91,13 @@ export class Reloader {
     return this.#delivered?.digest;
   }
 
-  /** Watches everything, records the starting fingerprint, and sends nothing. */
+  /** Watches everything, records the starting fingerprint, and reloads nothing. */
   async start(): Promise<void> {
     const watcher = await ConfigWatcher.open({
       dirs: this.#config.configDirs,
       debounce: this.#config.debounceMs,
       ...(this.#fingerprintKey === undefined ? {} : { fingerprintKey: this.#fingerprintKey }),
+      settle: this.#config.settleMs,
     });
     this.#watcher = watcher;
     this.#listen(watcher);
@@ -91,18 +112,13 @@ export class Reloader {
     this.#delivered = delivered;
     this.#observer.fingerprint(delivered.digest);
     this.#observer.watches(watcher.watchCount);
-    try {
-      this.#held = lookUpTargets({ processName: this.#config.processName, signalAll: this.#config.signalAll, log: this.#log });
-    } catch (error) {
-      // The first reload looks again; watching goes on regardless.
-      this.#log.warn('target lookup failed', { reason: errorMessage(error) });
-    }
+    for (const action of this.#actions) action.start(this.#log);
     this.#ready = true;
     this.#observer.ready(true);
-    this.#log.info('ready', { fingerprint: delivered.digest.slice(0, 16), files: delivered.files.size });
+    this.#log.info('ready', { fingerprint: delivered.digest.slice(0, 16), files: delivered.files.size, actions: actionsOf(this.#config) });
   }
 
-  /** Stops watching, lets a delivery in flight finish, and cancels a handler wait. */
+  /** Stops watching, cancels a retry and any wait, lets what is left of a reload end, and closes the actions. */
   async stop(): Promise<void> {
     this.#ready = false;
     this.#observer.ready(false);
@@ -110,8 +126,7 @@ export class Reloader {
     await this.#watcher?.close();
     this.#abort.abort();
     await this.#running;
-    for (const held of this.#held) held.handle.close();
-    this.#held = [];
+    for (const action of this.#actions) action.close();
   }
 
   #listen(watcher: ConfigWatcher): void {
@@ -202,7 +217,10 @@ export class Reloader {
   #deliver(due: DueReload): void {
     if (!this.#ready) return;
     if (this.#running !== undefined) {
+      // The running reload (and its retries) is for this very content.
+      if (due.fingerprint.digest === this.#inFlight?.digest && this.#next === undefined) return;
       this.#next = due;
+      this.#superseded?.abort();
       return;
     }
     this.#running = this.#deliverAll(due).finally(() => {
@@ -215,7 +233,7 @@ export class Reloader {
     while (due !== undefined && this.#ready) {
       try {
         if (due.fingerprint.digest === this.#delivered?.digest) this.#skip(due);
-        else await this.#deliverOnce(due);
+        else await this.#reload(due);
       } catch (error) {
         this.#log.error('reload failed', { reason: errorMessage(error) });
       }
@@ -224,59 +242,106 @@ export class Reloader {
     }
   }
 
-  async #deliverOnce(due: DueReload): Promise<void> {
-    const before = this.#delivered;
+  /** Reloads one content: attempts, and retries from the failed action, until success, a newer change, giving up or shutdown. */
+  async #reload(due: DueReload): Promise<void> {
     const current = due.fingerprint;
-    // The change is logged just before the delivery's first line, which on
-    // the usual path comes after the signal: the app should not wait for
+    const before = this.#delivered;
+    // Worked out when first needed: after the signal, on the usual path.
+    let diff: { readonly changes: FileChanges | undefined } | undefined;
+    const changes = (): FileChanges | undefined => {
+      diff ??= { changes: before === undefined ? undefined : diffFingerprints(before, current) };
+      return diff.changes;
+    };
+    let changed: readonly string[] | undefined;
+    const changedFiles = (): readonly string[] => {
+      changed ??= listChanged(changes());
+      return changed;
+    };
+    // The change is logged just before the first line an action logs, which
+    // on the usual path comes after the signal: the app should not wait for
     // the diff and the formatting.
     let announced = false;
     const announce = (): void => {
       if (announced) return;
       announced = true;
-      // It runs inside the delivery's logging: a fault here must not be
-      // taken for a failed delivery.
+      // It runs inside an action's logging: a fault here must not be taken
+      // for a failed action.
       try {
         this.#observer.changeDetected();
-        const changes = before === undefined ? undefined : diffFingerprints(before, current);
+        const { added, removed, modified } = changes() ?? {};
         this.#log.info('change detected', {
           trigger: due.trigger,
-          added: abbreviate(changes?.added), removed: abbreviate(changes?.removed), modified: abbreviate(changes?.modified),
+          added: abbreviate(added), removed: abbreviate(removed), modified: abbreviate(modified),
           fingerprint: current.digest.slice(0, 16),
         });
       } catch (error) {
         this.#log.error('logging the change failed', { reason: errorMessage(error) });
       }
     };
-    // The delivery takes the held handles over, and closes what it does not return.
-    const held = this.#held;
-    this.#held = [];
-    let report: DeliveryReport;
+    const superseded = new AbortController();
+    this.#inFlight = current;
+    this.#superseded = superseded;
     try {
-      report = await deliverReload({
-        processName: this.#config.processName,
-        signal: this.#config.signal,
-        signalAll: this.#config.signalAll,
-        handlerWaitMs: this.#config.handlerWaitMs,
-        log: precededBy(this.#log, announce),
-        abort: this.#abort.signal,
-        held,
-        detectedAt: due.detectedAt,
-      });
+      let from = 0;
+      for (let attempt = 1; ; attempt++) {
+        const failed = await this.#attempt(due, changedFiles, from, precededBy(this.#log, announce));
+        announce(); // in case no action logged anything
+        if (failed === undefined) {
+          this.#delivered = current;
+          this.#observer.fingerprint(current.digest);
+          if (attempt > 1) this.#log.info('reloaded after retrying', { attempts: attempt, fingerprint: current.digest.slice(0, 16) });
+          return;
+        }
+        if (failed.outcome.result === 'shutdown' || this.#abort.signal.aborted) return;
+        from = failed.index;
+        const fields = { action: failed.action.name, attempt, reason: failed.outcome.reason };
+        if (this.#next !== undefined) {
+          this.#log.info('retry cancelled: a newer change supersedes it', fields);
+          return;
+        }
+        if (attempt > this.#config.reloadRetries) {
+          this.#log.error('reload failed; giving up until the next change', { ...fields, fingerprint: current.digest.slice(0, 16) });
+          return;
+        }
+        const delay = retryDelayMs(attempt);
+        this.#log.warn('reload attempt failed; retrying', { ...fields, retry_in_ms: delay });
+        try {
+          await sleep(delay, undefined, { signal: AbortSignal.any([this.#abort.signal, superseded.signal]) });
+        } catch {
+          if (!this.#abort.signal.aborted) this.#log.info('retry cancelled: a newer change supersedes it', fields);
+          return;
+        }
+      }
     } finally {
-      announce(); // in case the delivery logged nothing, or failed before logging
+      this.#inFlight = undefined;
+      this.#superseded = undefined;
     }
-    this.#held = report.delivered;
-    if (report.status === 'no_target') {
-      this.#observer.targetNotFound();
-      this.#observer.reload('no_target');
-      return;
+  }
+
+  /** Runs the actions from `from` on, in order; the first that does not succeed, or undefined when all did. */
+  async #attempt(due: DueReload, changed: () => readonly string[], from: number, log: Logger): Promise<FailedAction | undefined> {
+    for (let index = from; index < this.#actions.length; index++) {
+      const action = this.#actions[index];
+      if (action === undefined) break;
+      let outcome: ActionOutcome;
+      try {
+        outcome = await action.run({
+          fingerprint: due.fingerprint, changedFiles: changed, log, abort: this.#abort.signal, detectedAt: due.detectedAt,
+        });
+      } catch (error) {
+        // An action names the failures it knows; anything else is a fault, retried all the same.
+        this.#log.error('reload failed', { action: action.name, reason: errorMessage(error) });
+        outcome = { result: 'failure', reason: errorMessage(error) };
+      }
+      if (outcome.result === 'shutdown') return { index, action, outcome };
+      this.#observer.action(action.name, outcome.result === 'success' ? 'success' : 'failure');
+      if (outcome.result === 'success') continue;
+      if (outcome.result === 'no_target') this.#observer.targetNotFound();
+      this.#observer.reload(outcome.result);
+      return { index, action, outcome };
     }
-    this.#observer.reload(report.status === 'sent' ? 'success' : 'failure');
-    if (report.status === 'sent') {
-      this.#delivered = current;
-      this.#observer.fingerprint(current.digest);
-    }
+    this.#observer.reload('success');
+    return undefined;
   }
 }
 
@@ -285,6 +350,11 @@ const LISTED_FILES = 10;
 /** Keeps log lines readable when a burst touched thousands of files. */
 function abbreviate(paths: readonly string[] | undefined): readonly string[] | undefined {
   return paths === undefined ? undefined : listedAtMost(paths, LISTED_FILES);
+}
+
+/** Every file added, modified or removed, sorted: what the command action is told. */
+function listChanged(changes: FileChanges | undefined): readonly string[] {
+  return changes === undefined ? [] : [...changes.added, ...changes.modified, ...changes.removed].sort();
 }
 
 function summarize(check: { readonly reasons: readonly string[]; readonly moreReasons: number }): string {

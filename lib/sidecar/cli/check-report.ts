@@ -1,15 +1,17 @@
 // What `config-reloader check` finds out: for each configured directory, what
 // the sidecar would watch; for each process it would signal, whether the
-// signal would arrive and be caught. The target analysis is pure, over a
-// snapshot of /proc and this process's identity, so each rule is tested with
-// tables as well as with real processes.
+// signal would arrive and be caught; whether the command would be found, and
+// whether the URL answers. The analysis is pure, over a snapshot of /proc,
+// this process's identity and the probes check.ts made, so each rule is
+// tested with tables as well as with real processes.
 import { statSync } from 'node:fs';
 
 import {
   catchesSignal, defaultActionTerminates, type Fingerprint, fingerprintSync, ignoresSignal, isKubeletVolume, type ProcessInfo,
   type SignalPermission, uidsAllowSignal,
 } from '../..';
-import type { Config } from '../config';
+import { type ActionName, actionsOf, type Config, redactUrl } from '../config';
+import type { Resolution } from '../executable';
 import { ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage } from '../diagnosis';
 import { processNames, selectTargets } from '../targets';
 import { unreadableFix, watchProblemFix } from '../watch-diagnosis';
@@ -43,10 +45,39 @@ export interface TargetReport {
   readonly problem: string | null;
 }
 
+export interface CommandReport {
+  /** The program as configured. */
+  readonly program: string;
+  /** Where it was found; null when it was not. */
+  readonly path: string | null;
+  readonly problem: string | null;
+}
+
+export interface UrlReport {
+  /** With user, password and query values masked. */
+  readonly url: string;
+  readonly method: string;
+  /** The status a HEAD request got; null when none came. */
+  readonly status: number | null;
+  readonly statusText: string | null;
+  readonly problem: string | null;
+}
+
+/** What check.ts found out with I/O: where the command is, and how the URL answered a HEAD. */
+export interface Probes {
+  readonly command?: Resolution;
+  readonly url?: { readonly status: number; readonly statusText: string } | { readonly error: string };
+}
+
 export interface CheckReport {
   readonly ok: boolean;
-  readonly signal: string;
-  readonly processName: string;
+  /** The configured actions, in the order they run. */
+  readonly actions: readonly ActionName[];
+  /** The signal action's signal and process name; null without PROCESS_NAME. */
+  readonly signal: string | null;
+  readonly processName: string | null;
+  readonly command: CommandReport | null;
+  readonly url: UrlReport | null;
   readonly directories: readonly DirectoryReport[];
   /**
    * The fingerprint over every directory: the `fingerprint` label of
@@ -122,9 +153,11 @@ export function inspectTargets(
   processes: readonly ProcessInfo[],
   identity: Identity,
 ): Pick<CheckReport, 'targets' | 'workers' | 'problems'> {
-  const { targets, workers } = selectTargets(processes, config.processName, config.signalAll, identity.selfPid);
+  const name = config.processName;
+  if (name === undefined) return { targets: [], workers: [], problems: [] };
+  const { targets, workers } = selectTargets(processes, name, config.signalAll, identity.selfPid);
   if (targets.length === 0) {
-    return { targets: [], workers: [], problems: [noTargetMessage(config.processName, processes, identity.selfPid)] };
+    return { targets: [], workers: [], problems: [noTargetMessage(name, processes, identity.selfPid)] };
   }
   const reports = targets.map((target) => inspectTarget(config, target, identity));
   return {
@@ -167,18 +200,54 @@ function inspectTarget(config: Config, target: ProcessInfo, identity: Identity):
   };
 }
 
+/** Whether the command would be found: from the resolution check.ts made. Pure. */
+export function inspectCommand(config: Config, resolution: Resolution | undefined): CommandReport | null {
+  const program = config.reloadCommand?.[0];
+  if (program === undefined) return null;
+  if (resolution === undefined || 'problem' in resolution) {
+    const why = resolution === undefined ? 'it was not looked for' : resolution.problem;
+    return { program, path: null, problem: `the reload command cannot be run: ${why}` };
+  }
+  return { program, path: resolution.path, problem: null };
+}
+
+/** Whether the URL answers: any HTTP answer to a HEAD does, whatever its status (a reload endpoint may take POST only). Pure. */
+export function inspectUrl(config: Config, probe: Probes['url']): UrlReport | null {
+  const action = config.reloadUrl;
+  if (action === undefined) return null;
+  const base = { url: redactUrl(action.url.href), method: action.method };
+  if (probe === undefined || 'error' in probe) {
+    const why = probe === undefined ? 'it was not tried' : probe.error;
+    return { ...base, status: null, statusText: null, problem: `the reload URL does not answer: ${why}` };
+  }
+  return { ...base, status: probe.status, statusText: probe.statusText, problem: null };
+}
+
 /** `key`: the fingerprints' key, from FINGERPRINT_KEY_FILE or random (fingerprint-key.ts). */
-export function buildReport(config: Config, processes: readonly ProcessInfo[], identity: Identity, key?: Buffer): CheckReport {
+export function buildReport(
+  config: Config, processes: readonly ProcessInfo[], identity: Identity, probes: Probes = {}, key?: Buffer,
+): CheckReport {
   const directories = config.configDirs.map((dir) => inspectDirectory(dir, key));
   const targets = inspectTargets(config, processes, identity);
+  const command = inspectCommand(config, probes.command);
+  const url = inspectUrl(config, probes.url);
+  const problems = [
+    ...(command?.problem == null ? [] : [command.problem]),
+    ...targets.problems,
+    ...(url?.problem == null ? [] : [url.problem]),
+  ];
   return {
-    ok: targets.problems.length === 0,
-    signal: config.signal.name,
-    processName: config.processName,
+    ok: problems.length === 0,
+    actions: actionsOf(config),
+    signal: config.processName === undefined ? null : config.signal.name,
+    processName: config.processName ?? null,
+    command,
+    url,
     directories,
     fingerprint: fingerprintSync(config.configDirs, key === undefined ? {} : { key }).digest,
     fingerprintKey: config.fingerprintKeyFile === undefined ? 'random' : 'file',
     ...targets,
     warnings: directoryWarnings(directories, identity.euid),
+    problems,
   };
 }

@@ -10,17 +10,22 @@ export function helpText(version: string): string {
     ...wrap(spec.meaning, WIDTH - 6).map((line) => `      ${line}`),
   ]);
   return [
-    `config-reloader ${version}: signals an app once per real configuration change.`,
+    `config-reloader ${version}: reloads an app once per real configuration change,`,
+    'by running a command, sending a signal or calling a URL.',
     '',
     'Usage:',
     '  config-reloader [run] [flags]   watch and reload (the default)',
-    '  config-reloader check [flags]   validate, show what would be watched and whom',
-    '                                  a reload would signal, then exit',
+    '  config-reloader check [flags]   validate, show what would be watched and what',
+    '                                  a reload would do, then exit',
     '',
     'Settings, as flags or environment variables (flags win):',
     ...settings,
     `  ${'--help, -h'.padEnd(32)} print this help`,
     `  ${'--version, -v'.padEnd(32)} print the version`,
+    '',
+    'Each change runs the configured actions in this order: the command, the',
+    'signal, the URL; at least one is required. A failed reload is tried again',
+    '(RELOAD_RETRIES) from the action that failed.',
     '',
     '`check` prints one JSON object instead of text with --log-format json.',
     '',
@@ -49,8 +54,9 @@ function flagUsage(spec: SettingSpec): string {
   return spec.type === 'boolean' ? `--${spec.flag}` : `--${spec.flag} ${spec.valueName ?? 'VALUE'}`;
 }
 
+/** Required alone; PROCESS_NAME is one of three actions, of which one is required (its meaning says so). */
 function isRequired(spec: SettingSpec): boolean {
-  return spec.key === 'configDirs' || spec.key === 'processName';
+  return spec.key === 'configDirs';
 }
 
 function requirement(spec: SettingSpec): string {

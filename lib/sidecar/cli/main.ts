@@ -6,7 +6,7 @@
 // Exit codes: 0 success (and a clean shutdown), 1 runtime failure (or
 // `check` found a reload would not work), 2 invalid configuration.
 import './v8-flags';
-import { buildConfig, checkDirectories, type Config, parseInvocation } from '../config';
+import { buildConfig, checkDirectories, checkReloadFiles, type Config, parseInvocation } from '../config';
 import { loadFingerprintKey } from '../fingerprint-key';
 import { createLogger } from '../log';
 import { ConfigError, errorMessage } from '../errors';
@@ -32,6 +32,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     }
     config = buildConfig(invocation.values);
     checkDirectories(config);
+    checkReloadFiles(config);
     fingerprintKey = loadFingerprintKey(config);
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -11,13 +11,14 @@
 //    exited would be restarted by the kubelet into the same fault, over and
 //    over (CrashLoopBackOff), while one that waits is healthy (/healthz),
 //    not ready (/readyz), and says why in the log.
-// On SIGTERM/SIGINT: stop the watches, let a delivery in flight finish (a
-// wait for the target's handler is cancelled), close the endpoint, exit 0.
+// On SIGTERM/SIGINT: stop the watches, cancel a retry, let a signal in
+// flight finish (a wait for the target's handler is cancelled, a command is
+// killed, a request dropped), close the endpoint, exit 0.
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { errorMessage } from '../errors';
-import type { Config } from '../config';
+import { actionsOf, type Config, redactUrl } from '../config';
 import type { HttpEndpoint } from '../http-server';
 import type { Logger } from '../log';
 import { nullObserver, type ReloadObserver } from '../observer';
@@ -63,7 +64,7 @@ export async function runSidecar(options: RunOptions): Promise<number> {
     // (require rather than import(): see main.ts).
     const { createMetrics } = require('../metrics') as typeof import('../metrics');
     const { startHttpEndpoint, ListenError } = require('../http-server') as typeof import('../http-server');
-    const metrics = createMetrics(version);
+    const metrics = createMetrics(version, actionsOf(config));
     observer = metrics.observer;
     try {
       endpoint = await startHttpEndpoint(config.metricsAddr, {
@@ -78,14 +79,26 @@ export async function runSidecar(options: RunOptions): Promise<number> {
     }
   }
 
+  // Of the command only the program: its arguments may hold a credential,
+  // as the URL's user, password and query may (redactUrl).
+  const signalAction = config.processName === undefined ? {} : {
+    process_name: config.processName,
+    signal: config.signal.name,
+    signal_all: config.signalAll,
+    handler_wait_ms: config.handlerWaitMs,
+  };
   log.info('starting', {
     version,
     config_dirs: config.configDirs,
-    process_name: config.processName,
-    signal: config.signal.name,
+    actions: actionsOf(config),
+    reload_command: config.reloadCommand?.[0],
+    ...signalAction,
+    reload_url: config.reloadUrl === undefined ? undefined : redactUrl(config.reloadUrl.url.href),
+    reload_method: config.reloadUrl?.method,
+    reload_timeout_ms: config.reloadTimeoutMs,
+    reload_retries: config.reloadRetries,
     debounce_ms: config.debounceMs,
-    signal_all: config.signalAll,
-    handler_wait_ms: config.handlerWaitMs,
+    settle_ms: config.settleMs,
     log_format: config.logFormat,
     log_level: config.logLevel,
     metrics_addr: endpoint?.address ?? 'off',

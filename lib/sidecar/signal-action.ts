@@ -1,0 +1,58 @@
+// The signal action: PROCESS_NAME, signalled through delivery.ts. It keeps
+// the targets the last reload reached (held-targets.ts) from one run to the
+// next, so the next reload tries them first.
+import type { Signal } from '..';
+import { deliverReload } from './delivery';
+import { errorMessage } from './errors';
+import type { HeldTarget } from './held-targets';
+import type { Logger } from './log';
+import type { ActionOutcome, ActionRun, ReloadAction } from './reload-action';
+import { lookUpTargets } from './startup-lookup';
+
+export interface SignalSettings {
+  readonly processName: string;
+  readonly signal: Signal;
+  readonly signalAll: boolean;
+  readonly handlerWaitMs: number;
+}
+
+export class SignalAction implements ReloadAction {
+  readonly name = 'signal';
+  /** Targets the last reload reached, or start-up found, handles open: tried first next time. */
+  #held: readonly HeldTarget[] = [];
+
+  constructor(private readonly settings: SignalSettings) {}
+
+  start(log: Logger): void {
+    try {
+      this.#held = lookUpTargets({ processName: this.settings.processName, signalAll: this.settings.signalAll, log });
+    } catch (error) {
+      // The first reload looks again; watching goes on regardless.
+      log.warn('target lookup failed', { reason: errorMessage(error) });
+    }
+  }
+
+  async run(run: ActionRun): Promise<ActionOutcome> {
+    // The delivery takes the held handles over, and closes what it does not return.
+    const held = this.#held;
+    this.#held = [];
+    const report = await deliverReload({
+      ...this.settings,
+      log: run.log,
+      abort: run.abort,
+      held,
+      detectedAt: run.detectedAt,
+    });
+    this.#held = report.delivered;
+    if (report.status === 'sent') return { result: 'success' };
+    if (report.status === 'no_target') return { result: 'no_target', reason: `no process named ${this.settings.processName}` };
+    if (report.failures.includes('shutdown')) return { result: 'shutdown' };
+    const count = report.failures.length;
+    return { result: 'failure', reason: `${this.settings.signal.name} not delivered to ${count} target${count === 1 ? '' : 's'} (${[...new Set(report.failures)].join(', ')})` };
+  }
+
+  close(): void {
+    for (const held of this.#held) held.handle.close();
+    this.#held = [];
+  }
+}
