@@ -1,6 +1,7 @@
 // The public API of the library. The sidecar (lib/sidecar/) is built on
 // exactly these parts, and imports nothing else of lib/.
 export * from './inotify-flags';
+export { NATIVE_ADDON_MISSING } from './native';
 export { Inotify } from './inotify';
 export type { InotifyEvent, InotifyOptions, EventsOptions, Watch } from './inotify';
 export { RECURSIVE_DEFAULT_MASK, RecursiveWatcher } from './recursive-watcher';

@@ -61,7 +61,7 @@ const packageRoot = join(__dirname, '..', '..');
  */
 function loadFailure(cause: unknown): Error {
   const reason = cause instanceof Error ? cause.message.trim() : String(cause);
-  return new Error(
+  const error = new Error(
     `config-reloader-sidecar: cannot load its native addon: ${reason}\n` +
       'To fix it, either:\n' +
       '- compile it for this machine: `npm rebuild config-reloader-sidecar` (needs python3, make and g++). ' +
@@ -70,7 +70,12 @@ function loadFailure(cause: unknown): Error {
       '- or run on a platform the package has a prebuild for: linux-x64 or linux-arm64, with glibc 2.28 or later.',
     { cause },
   );
+  // A code to switch on: unlike a fault of the moment, trying again cannot help.
+  return Object.assign(error, { code: NATIVE_ADDON_MISSING });
 }
+
+/** The `code` of the error thrown when the addon cannot be loaded at all. */
+export const NATIVE_ADDON_MISSING = 'ERR_NATIVE_ADDON_MISSING';
 
 let binding: NativeBinding | undefined;
 

@@ -17,6 +17,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { errorCode, NATIVE_ADDON_MISSING } from '../..';
 import { errorMessage } from '../errors';
 import { actionsOf, type Config, redactUrl } from '../config';
 import type { HttpEndpoint } from '../http-server';
@@ -106,23 +107,30 @@ export async function runSidecar(options: RunOptions): Promise<number> {
   if (endpoint !== undefined) log.info('serving /healthz, /readyz and /metrics', { addr: endpoint.address });
 
   reloader = new Reloader({ config, log, observer, ...(options.fingerprintKey === undefined ? {} : { fingerprintKey: options.fingerprintKey }) });
+  let code = 0;
   for (let delay = START_RETRY_FIRST_MS; !shutdown.signal.aborted; delay = Math.min(START_RETRY_MAX_MS, delay * 2)) {
     try {
       await reloader.start();
       break;
     } catch (error) {
+      if (errorCode(error) === NATIVE_ADDON_MISSING) {
+        // A broken installation, not a fault of the moment: waiting cannot mend it.
+        log.error('cannot watch the configuration', { reason: errorMessage(error) });
+        code = EXIT_FAILURE;
+        break;
+      }
       // Inotify has already put the limit and its fix into the message (inotify-errors.ts).
       log.error('cannot watch the configuration', { reason: errorMessage(error), retry_in_ms: delay });
     }
     await sleep(delay, undefined, { signal: shutdown.signal }).catch(() => undefined);
   }
 
-  if (!shutdown.signal.aborted) await once(shutdown.signal, 'abort');
+  if (code === 0 && !shutdown.signal.aborted) await once(shutdown.signal, 'abort');
   if (shutdownSignal !== undefined) log.info('shutting down', { signal: shutdownSignal });
   await reloader.stop();
   await endpoint?.close();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
-  log.info('stopped');
-  return 0;
+  if (code === 0) log.info('stopped');
+  return code;
 }
