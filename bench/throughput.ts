@@ -2,21 +2,31 @@
 // JavaScript listener, through the addon (lib/inotify.ts) and through
 // fs.watch, on the same workload.
 //
-// Each round creates `events` files in one directory while this process's
-// event loop is blocked, so every event is already queued in the kernel when
-// the clock starts; the clock stops when the listener has seen the last one.
-// What is measured is therefore only the delivery path (read, parse, objects,
-// callbacks), not how fast files can be made. `events` stays below
-// fs.inotify.max_queued_events so nothing overflows. Both watchers use
-// fs.watch's own mask (libuv's), so both see exactly one IN_CREATE per file.
-import { closeSync, mkdtempSync, openSync, rmSync, watch } from 'node:fs';
+// The files are made by another process (bench/c/burst.c, open + close of a
+// new name, as fast as one process can), as a kubelet or an editor would make
+// them, while this process's event loop is free to read. The reader therefore
+// wakes up many times during a round, to batches of whatever has queued since
+// the last read, and pays its cost per wakeup as well as per event; a writer
+// inside this process would instead queue every event before the first read
+// and measure one huge batch.
+//
+// A round's clock runs from the writer's first file (its CLOCK_MONOTONIC
+// stamp; run.ts checks that process.hrtime.bigint() reads the same clock) to
+// the listener seeing the last event. When the reader keeps up with the
+// writer, that rate is the writer's, whatever the reader costs; the CPU time
+// this process spent over the same window, per event, shows that cost. Both
+// are reported. `events` stays below fs.inotify.max_queued_events so nothing
+// overflows even if the reader falls behind. Both watchers use fs.watch's own
+// mask (libuv's), so both see exactly one IN_CREATE per file.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 
 import { Inotify } from '../lib/inotify';
 import {
   IN_ATTRIB, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MODIFY, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO,
 } from '../lib/inotify-flags';
-import { median, nsToMs } from './stats';
+import { median } from './stats';
 
 /** The mask libuv's uv_fs_event_start asks for. */
 const LIBUV_MASK = IN_ATTRIB | IN_CREATE | IN_MODIFY | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_MOVED_FROM | IN_MOVED_TO;
@@ -27,30 +37,49 @@ export interface ThroughputResult {
   readonly consumer: Consumer;
   readonly events: number;
   readonly rounds: number;
-  /** Median over rounds. */
+  /** From the writer's first file to the last event delivered; median over rounds. */
   readonly eventsPerSecond: number;
+  /** This process's CPU time (user + system, every thread) over the same window, per event; median over rounds. */
+  readonly cpuUsPerEvent: number;
+  /** How fast the writer made its files in this consumer's rounds (median): the ceiling for eventsPerSecond. */
+  readonly writerEventsPerSecond: number;
   readonly complete: boolean;
 }
 
 interface Subscription {
   /** Resolves when `count` events have been seen, or false when the deadline passes. */
   readonly done: Promise<boolean>;
+  /** process.hrtime.bigint() and process.cpuUsage() when the last event was seen. */
+  readonly finishedAt: () => { ns: bigint; cpu: NodeJS.CpuUsage };
   close(): void;
 }
 
 function subscribe(consumer: Consumer, dir: string, count: number): Subscription {
   let seen = 0;
+  let finishedAt = { ns: 0n, cpu: { user: 0, system: 0 } };
   let finish: (complete: boolean) => void = () => undefined;
   const done = new Promise<boolean>((resolve) => (finish = resolve));
-  // A round takes tens of milliseconds; one that has not finished in 3 s lost events.
-  const deadline = setTimeout(() => finish(false), 3000);
+  // A round takes tens of milliseconds; one that has not finished in 5 s lost events.
+  const deadline = setTimeout(() => finish(false), 5000);
   const tick = (n: number): void => {
     seen += n;
-    if (seen >= count) finish(true);
+    if (seen >= count && finishedAt.ns === 0n) {
+      // Read here, inside the listener, so nothing after the last delivery is charged to the round.
+      finishedAt = { ns: process.hrtime.bigint(), cpu: process.cpuUsage() };
+      finish(true);
+    }
   };
+  const result = (close: () => void): Subscription => ({
+    done,
+    finishedAt: () => finishedAt,
+    close: () => {
+      clearTimeout(deadline);
+      close();
+    },
+  });
   if (consumer === 'fs.watch') {
     const watcher = watch(dir, () => tick(1));
-    return { done, close: () => (clearTimeout(deadline), watcher.close()) };
+    return result(() => watcher.close());
   }
   const inotify = new Inotify();
   inotify.watch(dir, LIBUV_MASK);
@@ -64,24 +93,72 @@ function subscribe(consumer: Consumer, dir: string, count: number): Subscription
       }
     })();
   }
-  return { done, close: () => (clearTimeout(deadline), inotify.close()) };
+  return result(() => inotify.close());
 }
 
-async function round(consumer: Consumer, tmpRoot: string, events: number): Promise<{ ms: number; complete: boolean }> {
+interface Writer {
+  /** Starts the burst in `dir`; resolves with the writer's own stamps around it. */
+  run(dir: string): Promise<{ startNs: bigint; endNs: bigint }>;
+}
+
+/**
+ * Spawns the burst writer ahead of the round: it waits on stdin for the
+ * directory, so fork and exec are over before the round begins.
+ */
+function spawnWriter(burst: string, count: number): Promise<Writer> {
+  const child = spawn(burst, [String(count)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
+  const run = async (dir: string): Promise<{ startNs: bigint; endNs: bigint }> => {
+    child.stdin.end(`${dir}\n`);
+    const code = await exited;
+    const start = /start (\d+)/.exec(out)?.[1];
+    const end = /end (\d+)/.exec(out)?.[1];
+    if (code !== 0 || start === undefined || end === undefined) {
+      throw new Error(`burst writer failed (code ${String(code)}): ${err}`);
+    }
+    return { startNs: BigInt(start), endNs: BigInt(end) };
+  };
+  return new Promise((resolve, reject) => {
+    child.once('spawn', () => resolve({ run }));
+    child.once('error', reject);
+  });
+}
+
+interface Round {
+  readonly eventsPerSecond: number;
+  readonly cpuUsPerEvent: number;
+  readonly writerEventsPerSecond: number;
+  readonly complete: boolean;
+}
+
+async function round(consumer: Consumer, burst: string, tmpRoot: string, events: number): Promise<Round> {
   const dir = mkdtempSync(join(tmpRoot, 'throughput-'));
+  const writer = await spawnWriter(burst, events);
   const subscription = subscribe(consumer, dir, events);
   try {
-    for (let i = 0; i < events; i++) closeSync(openSync(join(dir, `f${i}`), 'wx'));
-    const started = process.hrtime.bigint();
-    const complete = await subscription.done;
-    const ms = nsToMs(process.hrtime.bigint() - started);
+    const cpuBefore = process.cpuUsage();
+    const [stamps, complete] = await Promise.all([writer.run(dir), subscription.done]);
+    const { ns, cpu } = subscription.finishedAt();
+    const cpuUs = cpu.user + cpu.system - cpuBefore.user - cpuBefore.system;
     // This continuation runs inside the listener call that saw the last
-    // event. For fs.watch, libuv defers inotify_rm_watch until that call
-    // returns, so closing and deleting the files here would queue one
-    // IN_DELETE per file on libuv's shared inotify descriptor, and libuv would
-    // read them during the next consumer's timed round.
+    // event, or just after it. For fs.watch, libuv defers inotify_rm_watch
+    // until that call returns, so closing and deleting the files here would
+    // queue one IN_DELETE per file on libuv's shared inotify descriptor, and
+    // libuv would read them during the next consumer's timed round.
     await new Promise((resolve) => setImmediate(resolve));
-    return { ms, complete };
+    return {
+      eventsPerSecond: events / (Number(ns - stamps.startNs) / 1e9),
+      cpuUsPerEvent: cpuUs / events,
+      writerEventsPerSecond: events / (Number(stamps.endNs - stamps.startNs) / 1e9),
+      complete,
+    };
   } finally {
     subscription.close();
     // An Inotify's descriptor is closed in libuv's close callback, later in
@@ -93,24 +170,30 @@ async function round(consumer: Consumer, tmpRoot: string, events: number): Promi
   }
 }
 
-export async function measureThroughput(tmpRoot: string, events: number, rounds: number): Promise<ThroughputResult[]> {
-  const consumers: Consumer[] = ['fs.watch', 'inotify-event', 'inotify-batch', 'inotify-iterator'];
-  const times = new Map<Consumer, number[]>(consumers.map((c) => [c, []]));
-  const complete = new Map<Consumer, boolean>(consumers.map((c) => [c, true]));
+const CONSUMERS: readonly Consumer[] = ['fs.watch', 'inotify-event', 'inotify-batch', 'inotify-iterator'];
+
+export async function measureThroughput(burst: string, tmpRoot: string, events: number, rounds: number): Promise<ThroughputResult[]> {
+  const samples = new Map<Consumer, Round[]>(CONSUMERS.map((c) => [c, []]));
+  const complete = new Map<Consumer, boolean>(CONSUMERS.map((c) => [c, true]));
   // Interleaved, so drift in the machine's load hits every consumer alike.
   for (let r = 0; r < rounds + 1; r++) {
-    for (const consumer of consumers) {
-      const result = await round(consumer, tmpRoot, events);
+    for (const consumer of CONSUMERS) {
+      const result = await round(consumer, burst, tmpRoot, events);
       // Round 0 warms up the JIT and is not counted.
-      if (r > 0) times.get(consumer)?.push(result.ms);
+      if (r > 0 && result.complete) samples.get(consumer)?.push(result);
       if (!result.complete) complete.set(consumer, false);
     }
   }
-  return consumers.map((consumer) => ({
-    consumer,
-    events,
-    rounds,
-    eventsPerSecond: events / (median(times.get(consumer) ?? []) / 1000),
-    complete: complete.get(consumer) ?? false,
-  }));
+  return CONSUMERS.map((consumer) => {
+    const counted = samples.get(consumer) ?? [];
+    return {
+      consumer,
+      events,
+      rounds,
+      eventsPerSecond: median(counted.map((s) => s.eventsPerSecond)),
+      cpuUsPerEvent: median(counted.map((s) => s.cpuUsPerEvent)),
+      writerEventsPerSecond: median(counted.map((s) => s.writerEventsPerSecond)),
+      complete: complete.get(consumer) ?? false,
+    };
+  });
 }
