@@ -19,7 +19,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
 import { hasCode } from './errors';
-import type { InotifyEvent } from './inotify';
+import type { InotifyWatchEvent } from './inotify';
 import {
   IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_ONLYDIR,
 } from './inotify-flags';
@@ -100,7 +100,7 @@ export class DirectoryWatcher implements WatchOwner {
     this.#nodes.clear();
   }
 
-  handle(event: InotifyEvent): void {
+  handle(event: InotifyWatchEvent): void {
     const node = this.#nodes.get(event.wd);
     if (node === undefined) return;
     if (event.kind === 'ignored') {
@@ -127,13 +127,13 @@ export class DirectoryWatcher implements WatchOwner {
    * being deleted or moved away is lost. A subdirectory's removal is
    * reported by its parent's event.
    */
-  #handledSelfEvent(node: WatchedNode, event: InotifyEvent): boolean {
+  #handledSelfEvent(node: WatchedNode, event: InotifyWatchEvent): boolean {
     if (event.kind !== 'delete_self' && event.kind !== 'move_self') return false;
     if (node.path === this.dir) this.#lose(event.kind === 'delete_self' ? 'it was deleted' : 'it was moved away');
     return true;
   }
 
-  #onKubeletEvent(node: WatchedNode, event: InotifyEvent): void {
+  #onKubeletEvent(node: WatchedNode, event: InotifyWatchEvent): void {
     if (this.#handledSelfEvent(node, event) || event.name === undefined) return;
     if (isCommit(event)) {
       this.#trigger(`kubelet update of ${node.path}`, true);
@@ -142,12 +142,12 @@ export class DirectoryWatcher implements WatchOwner {
     } else {
       // User-visible links are created and removed around the commit; the
       // fingerprint decides whether they change anything.
-      this.#trigger(`${event.kind} ${this.#display(event.path)}`, false);
+      this.#trigger(`${event.kind} ${event.path}`, false);
     }
   }
 
-  #onPlainEvent(node: WatchedNode, event: InotifyEvent): void {
-    if (this.#handledSelfEvent(node, event) || event.name === undefined || event.path === undefined) return;
+  #onPlainEvent(node: WatchedNode, event: InotifyWatchEvent): void {
+    if (this.#handledSelfEvent(node, event) || event.name === undefined) return;
     if (isCommit(event)) {
       // A plain directory just became a kubelet volume (the first sync).
       this.#releaseBelow(node.path, true);
@@ -161,23 +161,19 @@ export class DirectoryWatcher implements WatchOwner {
       // A moved directory's watches follow the inode to a path we no longer know.
       if (event.kind === 'moved_from' || event.kind === 'delete') this.#releaseBelow(event.path, false);
     }
-    this.#trigger(`${event.kind} ${this.#display(event.path)}`, false);
+    this.#trigger(`${event.kind} ${event.path}`, false);
   }
 
-  #onAncestorEvent(event: InotifyEvent): void {
+  #onAncestorEvent(event: InotifyWatchEvent): void {
     if (event.kind === 'delete_self' || event.kind === 'move_self' || event.name !== undefined) {
       this.#waitForReturn();
     }
   }
 
+  // Reasons name the absolute path, as the change lines list files: a burst
+  // brings one trigger per event, too many to make each path relative.
   #trigger(reason: string, immediate: boolean): void {
     this.onTrigger({ dir: this.dir, reason, immediate });
-  }
-
-  // The absolute path, as the change lines list files: a burst brings one
-  // trigger per event, and path.relative() for each cost ~1 us apiece.
-  #display(path: string | undefined): string {
-    return path ?? this.dir;
   }
 
   /** Watches `path` and, unless it is a kubelet volume, every directory below it. */

@@ -21,8 +21,14 @@ import { join } from 'node:path';
 
 import { hasCode } from './errors';
 import { closedError, explainInotifyError } from './inotify-errors';
-import { decodeKinds, IN_IGNORED, IN_ISDIR, IN_MASK_ADD, IN_Q_OVERFLOW, type InotifyEventKind } from './inotify-flags';
+import { decodeEvent, type EventWatch, type InotifyEvent, overflowEvent } from './inotify-event';
+import { IN_IGNORED, IN_MASK_ADD, IN_Q_OVERFLOW } from './inotify-flags';
 import { native, type NativeInotifyHandle, type RawInotifyBatch } from './native';
+
+export type {
+  InotifyEvent, InotifyEventBase, InotifyFileEvent, InotifyNameEvent, InotifyOverflowEvent, InotifySelfEvent,
+  InotifyWatchEvent,
+} from './inotify-event';
 
 /** A watch established by {@link Inotify.watch}. */
 export interface Watch {
@@ -38,32 +44,6 @@ export interface Watch {
   readonly mask: number;
   /** False once IN_IGNORED has retired it (or the instance closed). */
   readonly active: boolean;
-}
-
-/** One event, decoded. */
-export interface InotifyEvent {
-  readonly wd: number;
-  readonly mask: number;
-  /** Links IN_MOVED_FROM to its IN_MOVED_TO; 0 for other events. */
-  readonly cookie: number;
-  /** The primary kind; see `kinds` for every bit set. */
-  readonly kind: InotifyEventKind;
-  /** Every kind whose bit is set, overflow first. Frozen, and shared by all events with the same mask. */
-  readonly kinds: readonly InotifyEventKind[];
-  readonly isDir: boolean;
-  /** The entry's name inside the watched directory; undefined for events on the watch itself. */
-  readonly name: string | undefined;
-  /** The exact name bytes when they are not valid UTF-8 (`name` then holds U+FFFD for each bad byte). */
-  readonly rawName: Buffer | undefined;
-  /** The watch the event belongs to; undefined for overflow (wd -1). */
-  readonly watch: Watch | undefined;
-  /** The watch's path joined with `name`. */
-  readonly path: string | undefined;
-  /**
-   * For `overflow`: `kernel` when the kernel dropped events, `queue` when this
-   * library's bounded queue for a slow `for await` consumer did.
-   */
-  readonly overflowSource?: 'kernel' | 'queue';
 }
 
 export interface InotifyOptions {
@@ -90,7 +70,7 @@ interface InotifyEvents {
   close: [];
 }
 
-class WatchRecord implements Watch {
+class WatchRecord implements EventWatch {
   active = true;
   readonly paths = new Set<string>();
   /**
@@ -103,19 +83,6 @@ class WatchRecord implements Watch {
     this.paths.add(path);
     this.childPrefix = join(path, 'x').slice(0, -1);
   }
-}
-
-const kindsByMask = new Map<number, readonly InotifyEventKind[]>();
-
-/** decodeKinds, once per distinct mask: the kernel sends only a few, over and over. */
-function kindsOf(mask: number): readonly InotifyEventKind[] {
-  const key = mask & ~IN_ISDIR;
-  let kinds = kindsByMask.get(key);
-  if (kinds === undefined) {
-    kinds = Object.freeze(decodeKinds(key));
-    kindsByMask.set(key, kinds);
-  }
-  return kinds;
 }
 
 const DEFAULT_CAPACITY = 16384;
@@ -315,26 +282,22 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     const nameList = names.split('/');
     const events: InotifyEvent[] = [];
     for (let i = 0, r = 0; r < records.length; i++, r += 3) {
+      const wd = (records[r] ?? 0) | 0;
+      const mask = records[r + 1] ?? 0;
+      if ((mask & IN_Q_OVERFLOW) !== 0) {
+        events.push(overflowEvent('kernel'));
+        continue;
+      }
+      // Every wd the kernel reports was returned by watch() before its
+      // events could be read, and is forgotten only at its IN_IGNORED, the
+      // last event it carries: the registry always knows it.
+      const watch = this.#byWd.get(wd);
+      if (watch === undefined) continue;
+      if ((mask & IN_IGNORED) !== 0) this.#retire(watch);
       // An empty segment is an event without a name: no file name is empty.
-      const name = nameList[i] || undefined;
-      events.push(this.#decode((records[r] ?? 0) | 0, records[r + 1] ?? 0, records[r + 2] ?? 0, name, raws?.[i]));
+      events.push(decodeEvent(wd, mask, records[r + 2] ?? 0, nameList[i] || undefined, raws?.[i], watch));
     }
     return events;
-  }
-
-  // One object literal for every event (and one more, with overflowSource,
-  // for the kernel's overflow), so consumers' property reads stay monomorphic.
-  #decode(wd: number, mask: number, cookie: number, name: string | undefined, rawName: Buffer | undefined): InotifyEvent {
-    const kinds = kindsOf(mask);
-    const watch = wd === -1 ? undefined : this.#byWd.get(wd);
-    if ((mask & IN_IGNORED) !== 0 && watch !== undefined) this.#retire(watch);
-    const kind = kinds[0] ?? 'ignored';
-    const isDir = (mask & IN_ISDIR) !== 0;
-    const path = watch === undefined ? undefined : name === undefined ? watch.path : watch.childPrefix + name;
-    if ((mask & IN_Q_OVERFLOW) !== 0) {
-      return { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path, overflowSource: 'kernel' };
-    }
-    return { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path };
   }
 
   #retire(record: WatchRecord): void {
@@ -350,14 +313,6 @@ export class Inotify extends EventEmitter<InotifyEvents> {
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return value === null ? 'null' : typeof value;
-}
-
-/** An overflow event that this library, not the kernel, generated. */
-function queueOverflow(): InotifyEvent {
-  return {
-    wd: -1, mask: IN_Q_OVERFLOW, cookie: 0, kind: 'overflow', kinds: kindsOf(IN_Q_OVERFLOW), isDir: false,
-    name: undefined, rawName: undefined, watch: undefined, path: undefined, overflowSource: 'queue',
-  };
 }
 
 class EventQueue implements AsyncIterableIterator<InotifyEvent> {
@@ -430,7 +385,7 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
       } else if (this.#queue.length - this.#head >= this.capacity) {
         // Dropping silently would hide changes; one overflow tells the consumer to rescan.
         this.#clear();
-        this.#queue.push(queueOverflow());
+        this.#queue.push(overflowEvent('queue'));
       } else {
         this.#queue.push(event);
       }
