@@ -23,7 +23,7 @@ import { hasCode } from './errors';
 import { closedError, explainInotifyError } from './inotify-errors';
 import { decodeEvent, type EventWatch, type InotifyEvent, overflowEvent } from './inotify-event';
 import { IN_IGNORED, IN_MASK_ADD, IN_Q_OVERFLOW } from './inotify-flags';
-import { native, type NativeInotifyHandle, type RawInotifyBatch } from './native';
+import { native, type NativeInotifyHandle, type RawNames } from './native';
 
 export type {
   InotifyEvent, InotifyEventBase, InotifyFileEvent, InotifyNameEvent, InotifyOverflowEvent, InotifySelfEvent,
@@ -106,7 +106,10 @@ export class Inotify extends EventEmitter<InotifyEvents> {
   constructor(options: InotifyOptions = {}) {
     super();
     try {
-      this.#handle = new native.InotifyHandle((error, events) => this.#onBatch(error, events));
+      this.#handle = new native.InotifyHandle(
+        (count, records, names, raws) => this.#onBatch(count, records, names, raws),
+        (error) => this.#onError(error),
+      );
     } catch (error) {
       throw explainInotifyError(error);
     }
@@ -242,46 +245,60 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     return record === watch ? record : undefined;
   }
 
-  #onBatch(error: NodeJS.ErrnoException | null, batch: RawInotifyBatch | null): void {
-    if (error !== null) {
-      this.emit('error', error);
-      return;
-    }
-    if (batch === null || this.#closed) return;
-    const events = this.#decodeBatch(batch);
-    const failures: unknown[] = [];
-    this.#deliver(failures, 'batch', events);
+  #onError(error: NodeJS.ErrnoException): void {
+    this.emit('error', error);
+  }
+
+  #onBatch(count: number, records: Uint32Array, names: string, raws: RawNames): void {
+    if (this.#closed) return;
+    const events = this.#decodeBatch(count, records, names, raws);
+    // Allocated at the first failure: a wakeup often brings a single event,
+    // so what each batch costs is paid about once per event.
+    let failures: unknown[] | undefined;
+    if (this.listenerCount('batch') > 0) failures = this.#deliver(failures, 'batch', events);
     // Checked once: only a listener can add a listener, and none runs between here and the loop.
     if (this.listenerCount('event') > 0 || this.listenerCount('overflow') > 0) {
       for (const event of events) {
-        this.#deliver(failures, 'event', event);
-        if (event.kind === 'overflow') this.#deliver(failures, 'overflow', event);
+        failures = this.#deliver(failures, 'event', event);
+        if (event.kind === 'overflow') failures = this.#deliver(failures, 'overflow', event);
       }
     }
-    const [first, ...rest] = failures;
-    for (const failure of rest) {
+    if (failures === undefined) return;
+    for (let i = 1; i < failures.length; i++) {
+      const failure = failures[i];
       process.nextTick(() => {
         throw failure;
       });
     }
-    if (failures.length > 0) throw first;
+    throw failures[0];
   }
 
-  /** Calls each listener on its own, so one that throws cannot starve the others. */
-  #deliver<K extends 'batch' | 'event' | 'overflow'>(failures: unknown[], name: K, payload: InotifyEvents[K][0]): void {
+  /** Calls each listener on its own, so one that throws cannot starve the others; returns the failures so far. */
+  #deliver<K extends 'batch' | 'event' | 'overflow'>(
+    failures: unknown[] | undefined,
+    name: K,
+    payload: InotifyEvents[K][0],
+  ): unknown[] | undefined {
     for (const listener of this.rawListeners(name) as Array<(payload: InotifyEvents[K][0]) => void>) {
       try {
         listener.call(this, payload);
       } catch (failure) {
-        failures.push(failure);
+        (failures ??= []).push(failure);
       }
     }
+    return failures;
   }
 
-  #decodeBatch({ records, names, raws }: RawInotifyBatch): InotifyEvent[] {
-    const nameList = names.split('/');
+  #decodeBatch(count: number, records: Uint32Array, names: string, raws: RawNames): InotifyEvent[] {
     const events: InotifyEvent[] = [];
-    for (let i = 0, r = 0; r < records.length; i++, r += 3) {
+    for (let i = 0, r = 0, start = 0; i < count; i++, r += 3) {
+      // Each name is cut from the joined string in turn rather than by
+      // split(): a wakeup often brings a single event, whose name is then the
+      // whole string, and slice() of the whole string is that string.
+      const end = i === count - 1 ? names.length : names.indexOf('/', start);
+      // An empty segment is an event without a name: no file name is empty.
+      const name = end === start ? undefined : names.slice(start, end);
+      start = end + 1;
       const wd = (records[r] ?? 0) | 0;
       const mask = records[r + 1] ?? 0;
       if ((mask & IN_Q_OVERFLOW) !== 0) {
@@ -294,8 +311,7 @@ export class Inotify extends EventEmitter<InotifyEvents> {
       const watch = this.#byWd.get(wd);
       if (watch === undefined) continue;
       if ((mask & IN_IGNORED) !== 0) this.#retire(watch);
-      // An empty segment is an event without a name: no file name is empty.
-      events.push(decodeEvent(wd, mask, records[r + 2] ?? 0, nameList[i] || undefined, raws?.[i], watch));
+      events.push(decodeEvent(wd, mask, records[r + 2] ?? 0, name, raws?.[i], watch));
     }
     return events;
   }
