@@ -11,6 +11,8 @@
 // - delete_self, move_self, unmount and ignored are about the watched inode
 //   itself, never with a name. `ignored` is the last event a watch gets.
 // - overflow belongs to no watch: wd is -1 and there is no name.
+import { inspect } from 'node:util';
+
 import type { Watch } from './inotify';
 import { decodeKinds, IN_ISDIR, IN_Q_OVERFLOW, type InotifyEventKind } from './inotify-flags';
 
@@ -116,12 +118,74 @@ function kindsOf(mask: number): readonly InotifyEventKind[] {
   return kinds;
 }
 
+// decodeKinds' first kind for each single bit of the low 16, where every
+// event bit is: with overflow handled first, the primary kind of any mask is
+// that of its lowest event bit, found without a map look-up.
+const KIND_OF_BIT: ReadonlyArray<InotifyEventKind | undefined> = Array.from({ length: 16 }, (_, bit) => decodeKinds(1 << bit)[0]);
+const EVENT_BITS = KIND_OF_BIT.reduce((bits, kind, bit) => (kind === undefined ? bits : bits | (1 << bit)), 0);
+
+/** decodeKinds(mask)[0]; 'ignored' for a mask without an event bit, which the kernel never sends. */
+export function primaryKind(mask: number): InotifyEventKind {
+  if ((mask & IN_Q_OVERFLOW) !== 0) return 'overflow';
+  const events = mask & EVENT_BITS;
+  return KIND_OF_BIT[31 - Math.clz32(events & -events)] ?? 'ignored';
+}
+
+/**
+ * An event as delivered, for every kind but overflow. Decoding a batch sets
+ * only what the kernel sent and the watch (which must be looked up then: the
+ * batch's IN_IGNORED may retire it); `kinds`, `isDir` and `path` are
+ * computed when first read, since a burst decodes thousands of events and
+ * most consumers never read them. A class, so every event has one shape and
+ * the getters live once, on the prototype.
+ */
+class DecodedEvent {
+  #path: string | undefined;
+
+  constructor(
+    readonly wd: number,
+    readonly mask: number,
+    readonly cookie: number,
+    readonly kind: InotifyEventKind,
+    readonly name: string | undefined,
+    readonly rawName: Buffer | undefined,
+    readonly watch: EventWatch,
+  ) {}
+
+  get kinds(): readonly InotifyEventKind[] {
+    return kindsOf(this.mask);
+  }
+
+  get isDir(): boolean {
+    return (this.mask & IN_ISDIR) !== 0;
+  }
+
+  get path(): string {
+    // Computed once: comparing a string made by concatenation flattens it, and a consumer may read it often.
+    if (this.#path === undefined) this.#path = this.name === undefined ? this.watch.path : this.watch.childPrefix + this.name;
+    return this.#path;
+  }
+
+  /** What JSON.stringify shows: every field, as if all were set at decoding. */
+  toJSON(): InotifyWatchEvent {
+    return this.#fields();
+  }
+
+  /** What console.log and util.inspect show: every field, as for JSON. */
+  [inspect.custom](): InotifyWatchEvent {
+    return this.#fields();
+  }
+
+  #fields(): InotifyWatchEvent {
+    const { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path } = this;
+    return { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path } as InotifyWatchEvent;
+  }
+}
+
 /**
  * The event for one record of a batch. The kernel's rules (see the top of
  * this file) are what make it the union member its kind says: a name for
- * name events, none for self events, a watch for all of them. One object
- * literal for every such event (and another for overflow), so consumers'
- * property reads stay monomorphic.
+ * name events, none for self events, a watch for all of them.
  */
 export function decodeEvent(
   wd: number,
@@ -131,11 +195,7 @@ export function decodeEvent(
   rawName: Buffer | undefined,
   watch: EventWatch,
 ): InotifyWatchEvent {
-  const kinds = kindsOf(mask);
-  const kind = kinds[0] ?? 'ignored';
-  const isDir = (mask & IN_ISDIR) !== 0;
-  const path = name === undefined ? watch.path : watch.childPrefix + name;
-  return { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path } as InotifyWatchEvent;
+  return new DecodedEvent(wd, mask, cookie, primaryKind(mask), name, rawName, watch) as unknown as InotifyWatchEvent;
 }
 
 /** An overflow event: the kernel's IN_Q_OVERFLOW, or one this library's event queue made. */

@@ -289,7 +289,7 @@ test("an overflow from the iterator's queue has wd -1, no watch, no path, and so
   await iterator.return?.();
 });
 
-test("an event's kinds, isDir and path are the same on every read, in JSON and in inspect()", async (t) => {
+test("an event's kinds, isDir and path, computed when first read, are the same on every read, in JSON and in inspect()", async (t) => {
   const inotify = await openInotify(t);
   const settled = barrier(inotify, t);
   const dir = tempDir(t);
