@@ -215,7 +215,13 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     this.emit('close');
   }
 
-  /** {@link close}, for `using inotify = new Inotify()` (Node 20.4 and later). */
+  /**
+   * {@link close}, for `using inotify = new Inotify()`: in TypeScript 5.2 and
+   * later, whose compiled `using` calls this on Node 20.4 and later, and in
+   * JavaScript where the engine itself accepts `using` (Node 24 and later).
+   * Node 20 defines Symbol.dispose but its JavaScript rejects `using`: there,
+   * call close() in a `finally`.
+   */
   [Symbol.dispose](): void {
     this.close();
   }
