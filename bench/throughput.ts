@@ -3,22 +3,27 @@
 // fs.watch, on the same workload.
 //
 // The files are made by another process (bench/c/burst.c, open + close of a
-// new name, as fast as one process can), as a kubelet or an editor would make
-// them, while this process's event loop is free to read. The reader therefore
-// wakes up many times during a round, to batches of whatever has queued since
-// the last read, and pays its cost per wakeup as well as per event; a writer
-// inside this process would instead queue every event before the first read
-// and measure one huge batch.
+// new name, as fast as one process can), as a kubelet or an editor makes
+// them. Two regimes, each against fs.watch in the same run:
 //
-// A round's clock runs from the writer's first file (its CLOCK_MONOTONIC
-// stamp; run.ts checks that process.hrtime.bigint() reads the same clock) to
-// the listener seeing the last event. When the reader keeps up with the
-// writer, that rate is the writer's, whatever the reader costs; the CPU time
-// this process spent over the same window, per event, shows that cost. Both
-// are reported. `events` stays below fs.inotify.max_queued_events so nothing
-// overflows even if the reader falls behind. Both watchers use fs.watch's own
-// mask (libuv's), so both see exactly one IN_CREATE per file.
-import { spawn } from 'node:child_process';
+// - live: this process's event loop is free while the writer runs. The
+//   reader wakes up many times per round, to batches of whatever has queued
+//   since the last read, and pays its cost per wakeup as well as per event.
+//   The clock runs from the writer's first file (its CLOCK_MONOTONIC stamp;
+//   run.ts checks that process.hrtime.bigint() reads the same clock) to the
+//   listener seeing the last event. A reader that keeps up runs at the
+//   writer's rate, whatever it costs, and a cheaper one only sleeps more
+//   often, each time for fewer events; the CPU time this process spent over
+//   the same window, per event, is reported beside the rate.
+// - queued: the event loop is busy (a synchronous wait for the writer) until
+//   every file is made, as when events arrive while the application works.
+//   The clock runs from the writer's exit to the last event delivered: how
+//   fast a backlog drains, which is the cost per event alone.
+//
+// `events` stays below fs.inotify.max_queued_events, so nothing overflows.
+// Both watchers use fs.watch's own mask (libuv's), so both see exactly one
+// IN_CREATE per file.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 
@@ -33,15 +38,18 @@ const LIBUV_MASK = IN_ATTRIB | IN_CREATE | IN_MODIFY | IN_DELETE | IN_DELETE_SEL
 
 export type Consumer = 'inotify-event' | 'inotify-batch' | 'inotify-iterator' | 'fs.watch';
 
+export type Regime = 'live' | 'queued';
+
 export interface ThroughputResult {
+  readonly regime: Regime;
   readonly consumer: Consumer;
   readonly events: number;
   readonly rounds: number;
-  /** From the writer's first file to the last event delivered; median over rounds. */
+  /** Live: from the writer's first file to the last event delivered. Queued: from the writer's exit. Median over rounds. */
   readonly eventsPerSecond: number;
   /** This process's CPU time (user + system, every thread) over the same window, per event; median over rounds. */
   readonly cpuUsPerEvent: number;
-  /** How fast the writer made its files in this consumer's rounds (median): the ceiling for eventsPerSecond. */
+  /** How fast the writer made its files in these rounds (median): in live rounds, the ceiling for eventsPerSecond. */
   readonly writerEventsPerSecond: number;
   readonly complete: boolean;
 }
@@ -118,12 +126,8 @@ function spawnWriter(burst: string, count: number): Promise<Writer> {
   const run = async (dir: string): Promise<{ startNs: bigint; endNs: bigint }> => {
     child.stdin.end(`${dir}\n`);
     const code = await exited;
-    const start = /start (\d+)/.exec(out)?.[1];
-    const end = /end (\d+)/.exec(out)?.[1];
-    if (code !== 0 || start === undefined || end === undefined) {
-      throw new Error(`burst writer failed (code ${String(code)}): ${err}`);
-    }
-    return { startNs: BigInt(start), endNs: BigInt(end) };
+    if (code !== 0) throw new Error(`burst writer failed (code ${String(code)}): ${err}`);
+    return parseStamps(out, err);
   };
   return new Promise((resolve, reject) => {
     child.once('spawn', () => resolve({ run }));
@@ -138,13 +142,35 @@ interface Round {
   readonly complete: boolean;
 }
 
-async function round(consumer: Consumer, burst: string, tmpRoot: string, events: number): Promise<Round> {
+/** The writer's CLOCK_MONOTONIC stamps around its burst, from its output. */
+function parseStamps(out: string, describe: string): { startNs: bigint; endNs: bigint } {
+  const start = /start (\d+)/.exec(out)?.[1];
+  const end = /end (\d+)/.exec(out)?.[1];
+  if (start === undefined || end === undefined) throw new Error(`burst writer failed: ${describe}`);
+  return { startNs: BigInt(start), endNs: BigInt(end) };
+}
+
+async function round(regime: Regime, consumer: Consumer, burst: string, tmpRoot: string, events: number): Promise<Round> {
   const dir = mkdtempSync(join(tmpRoot, 'throughput-'));
-  const writer = await spawnWriter(burst, events);
+  const writer = regime === 'live' ? await spawnWriter(burst, events) : undefined;
   const subscription = subscribe(consumer, dir, events);
   try {
-    const cpuBefore = process.cpuUsage();
-    const [stamps, complete] = await Promise.all([writer.run(dir), subscription.done]);
+    let stamps: { startNs: bigint; endNs: bigint };
+    let clockStart: bigint;
+    let cpuBefore: NodeJS.CpuUsage;
+    let complete: boolean;
+    if (writer !== undefined) {
+      cpuBefore = process.cpuUsage();
+      [stamps, complete] = await Promise.all([writer.run(dir), subscription.done]);
+      clockStart = stamps.startNs;
+    } else {
+      // Synchronous: the event loop reads nothing until the writer has exited.
+      const out = execFileSync(burst, [String(events)], { input: `${dir}\n`, encoding: 'utf8' });
+      clockStart = process.hrtime.bigint();
+      cpuBefore = process.cpuUsage();
+      stamps = parseStamps(out, out);
+      complete = await subscription.done;
+    }
     const { ns, cpu } = subscription.finishedAt();
     const cpuUs = cpu.user + cpu.system - cpuBefore.user - cpuBefore.system;
     // This continuation runs inside the listener call that saw the last
@@ -154,7 +180,7 @@ async function round(consumer: Consumer, burst: string, tmpRoot: string, events:
     // libuv would read them during the next consumer's timed round.
     await new Promise((resolve) => setImmediate(resolve));
     return {
-      eventsPerSecond: events / (Number(ns - stamps.startNs) / 1e9),
+      eventsPerSecond: events / (Number(ns - clockStart) / 1e9),
       cpuUsPerEvent: cpuUs / events,
       writerEventsPerSecond: events / (Number(stamps.endNs - stamps.startNs) / 1e9),
       complete,
@@ -172,28 +198,32 @@ async function round(consumer: Consumer, burst: string, tmpRoot: string, events:
 
 const CONSUMERS: readonly Consumer[] = ['fs.watch', 'inotify-event', 'inotify-batch', 'inotify-iterator'];
 
+const REGIMES: readonly Regime[] = ['live', 'queued'];
+
 export async function measureThroughput(burst: string, tmpRoot: string, events: number, rounds: number): Promise<ThroughputResult[]> {
-  const samples = new Map<Consumer, Round[]>(CONSUMERS.map((c) => [c, []]));
-  const complete = new Map<Consumer, boolean>(CONSUMERS.map((c) => [c, true]));
-  // Interleaved, so drift in the machine's load hits every consumer alike.
+  const cases = REGIMES.flatMap((regime) => CONSUMERS.map((consumer) => ({ regime, consumer, key: `${regime} ${consumer}` })));
+  const samples = new Map<string, Round[]>(cases.map((c) => [c.key, []]));
+  const complete = new Map<string, boolean>(cases.map((c) => [c.key, true]));
+  // Interleaved, so drift in the machine's load hits every case alike.
   for (let r = 0; r < rounds + 1; r++) {
-    for (const consumer of CONSUMERS) {
-      const result = await round(consumer, burst, tmpRoot, events);
+    for (const { regime, consumer, key } of cases) {
+      const result = await round(regime, consumer, burst, tmpRoot, events);
       // Round 0 warms up the JIT and is not counted.
-      if (r > 0 && result.complete) samples.get(consumer)?.push(result);
-      if (!result.complete) complete.set(consumer, false);
+      if (r > 0 && result.complete) samples.get(key)?.push(result);
+      if (!result.complete) complete.set(key, false);
     }
   }
-  return CONSUMERS.map((consumer) => {
-    const counted = samples.get(consumer) ?? [];
+  return cases.map(({ regime, consumer, key }) => {
+    const counted = samples.get(key) ?? [];
     return {
+      regime,
       consumer,
       events,
       rounds,
       eventsPerSecond: median(counted.map((s) => s.eventsPerSecond)),
       cpuUsPerEvent: median(counted.map((s) => s.cpuUsPerEvent)),
       writerEventsPerSecond: median(counted.map((s) => s.writerEventsPerSecond)),
-      complete: complete.get(consumer) ?? false,
+      complete: complete.get(key) ?? false,
     };
   });
 }
