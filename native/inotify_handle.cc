@@ -1,7 +1,6 @@
 #include "inotify_handle.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <unistd.h>
 
 #include <string>
@@ -15,9 +14,6 @@ namespace {
 // rest of the event loop; the poll is level-triggered and fires again while
 // unread events remain.
 constexpr int kMaxReadsPerWakeup = 16;
-
-// The most one event can take in the buffer.
-constexpr size_t kLargestEvent = sizeof(struct inotify_event) + NAME_MAX + 1;
 
 void OnPollClosed(uv_handle_t* handle) {
   auto* poller = static_cast<InotifyPoller*>(handle->data);
@@ -248,13 +244,6 @@ void InotifyHandle::Drain(int status) {
       read_error = ENOMEM;
       break;
     }
-    // read() stops only when the queue is empty or the next event does not
-    // fit, so one that left room for the largest event emptied the queue,
-    // and another would fail with EAGAIN. When another process writes, a
-    // wakeup is usually one or two events, and that read would be a third
-    // of the syscalls per event. The poll is level-triggered: events queued
-    // from here on wake it again.
-    if (static_cast<size_t>(n) <= InotifyPoller::kBufferSize - kLargestEvent) break;
   }
   if (batch_.count() > 0 && !DeliverBatch(env)) {
     Quiesce();
