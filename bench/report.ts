@@ -102,10 +102,12 @@ export function buildTables(results: Results, options: Options): Table[] {
       title: live
         ? 'Library throughput, live: another process writes while the listener reads'
         : 'Library throughput, queued: another process writes while the event loop is busy, then the backlog drains',
-      columns: ['consumer', 'events/s', 'vs fs.watch', 'CPU us/event', 'CPU vs fs.watch', 'writer events/s', 'all delivered'],
+      columns: [
+        'consumer', 'events/s', 'vs fs.watch', 'CPU us/event', 'CPU vs fs.watch', 'wakeups/event', 'writer events/s', 'all delivered',
+      ],
       rows: rows.map((row) => [
         row.consumer, formatNumber(row.eventsPerSecond, 0), `${formatNumber(row.eventsPerSecond / rate)}x`,
-        formatNumber(row.cpuUsPerEvent, 3), `${formatNumber(row.cpuUsPerEvent / cpu)}x`,
+        formatNumber(row.cpuUsPerEvent, 3), `${formatNumber(row.cpuUsPerEvent / cpu)}x`, formatNumber(row.wakeupsPerEvent),
         formatNumber(row.writerEventsPerSecond, 0), row.complete ? 'yes' : 'NO',
       ]),
       notes: [
@@ -113,6 +115,7 @@ export function buildTables(results: Results, options: Options): Table[] {
         live
           ? 'events/s: from the writer\'s first file to the last event delivered, so at most the writer\'s rate. CPU: this process\'s user + system time over that window (lower is better).'
           : 'events/s: from the writer\'s exit, every event queued, to the last event delivered. CPU: this process\'s user + system time over that window (lower is better).',
+        'wakeups/event: times the main thread was scheduled in over that window (/proc/thread-self/schedstat), per event.',
         'inotify-event: one listener call per event; inotify-batch: one per wakeup\'s batch; inotify-iterator: for await over events().',
       ],
     });

@@ -98,7 +98,7 @@ function latencyRuns(updates: number, built: boolean): LatencyRun[] {
  * process the scheduler's choices move single rounds a lot: more rounds keep
  * the median steady.
  */
-const THROUGHPUT_ROUNDS = 15;
+const THROUGHPUT_ROUNDS = 25;
 
 /** Long enough for V8's one-off memory reducer (see idle.ts) to have run. */
 const SETTLE_MS = 15000;

@@ -13,8 +13,11 @@
 //   run.ts checks that process.hrtime.bigint() reads the same clock) to the
 //   listener seeing the last event. A reader that keeps up runs at the
 //   writer's rate, whatever it costs, and a cheaper one only sleeps more
-//   often, each time for fewer events; the CPU time this process spent over
-//   the same window, per event, is reported beside the rate.
+//   often, each time for fewer events. Each of those wakeups is paid by the
+//   writer too (the kernel wakes the reader from inside the writer's
+//   syscall), so the rate can even fall as the reader gets cheaper. Beside
+//   the rate: this process's CPU time per event over the same window, and
+//   how often its main thread was scheduled in, per event.
 // - queued: the event loop is busy (a synchronous wait for the writer) until
 //   every file is made, as when events arrive while the application works.
 //   The clock runs from the writer's exit to the last event delivered: how
@@ -24,7 +27,7 @@
 // Both watchers use fs.watch's own mask (libuv's), so both see exactly one
 // IN_CREATE per file.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, watch } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 
 import { Inotify } from '../lib/inotify';
@@ -49,22 +52,43 @@ export interface ThroughputResult {
   readonly eventsPerSecond: number;
   /** This process's CPU time (user + system, every thread) over the same window, per event; median over rounds. */
   readonly cpuUsPerEvent: number;
+  /** How often the main thread was scheduled in over the same window, per event: about how often it slept and woke. */
+  readonly wakeupsPerEvent: number;
   /** How fast the writer made its files in these rounds (median): in live rounds, the ceiling for eventsPerSecond. */
   readonly writerEventsPerSecond: number;
   readonly complete: boolean;
 }
 
+interface Usage {
+  /** User + system time of every thread of this process, us. */
+  readonly cpuUs: number;
+  /** How many times the main thread has been scheduled in (NaN where the kernel keeps no schedstat). */
+  readonly runs: number;
+}
+
+function usage(): Usage {
+  const { user, system } = process.cpuUsage();
+  let runs = Number.NaN;
+  try {
+    // run time (ns), time waiting to run (ns), times scheduled in
+    runs = Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[2]);
+  } catch {
+    // Without CONFIG_SCHED_INFO: the column shows '-'.
+  }
+  return { cpuUs: user + system, runs };
+}
+
 interface Subscription {
   /** Resolves when `count` events have been seen, or false when the deadline passes. */
   readonly done: Promise<boolean>;
-  /** process.hrtime.bigint() and process.cpuUsage() when the last event was seen. */
-  readonly finishedAt: () => { ns: bigint; cpu: NodeJS.CpuUsage };
+  /** process.hrtime.bigint() and usage() when the last event was seen. */
+  readonly finishedAt: () => { ns: bigint; usage: Usage };
   close(): void;
 }
 
 function subscribe(consumer: Consumer, dir: string, count: number): Subscription {
   let seen = 0;
-  let finishedAt = { ns: 0n, cpu: { user: 0, system: 0 } };
+  let finishedAt = { ns: 0n, usage: { cpuUs: 0, runs: 0 } };
   let finish: (complete: boolean) => void = () => undefined;
   const done = new Promise<boolean>((resolve) => (finish = resolve));
   // A round takes tens of milliseconds; one that has not finished in 5 s lost events.
@@ -73,7 +97,7 @@ function subscribe(consumer: Consumer, dir: string, count: number): Subscription
     seen += n;
     if (seen >= count && finishedAt.ns === 0n) {
       // Read here, inside the listener, so nothing after the last delivery is charged to the round.
-      finishedAt = { ns: process.hrtime.bigint(), cpu: process.cpuUsage() };
+      finishedAt = { ns: process.hrtime.bigint(), usage: usage() };
       finish(true);
     }
   };
@@ -138,6 +162,7 @@ function spawnWriter(burst: string, count: number): Promise<Writer> {
 interface Round {
   readonly eventsPerSecond: number;
   readonly cpuUsPerEvent: number;
+  readonly wakeupsPerEvent: number;
   readonly writerEventsPerSecond: number;
   readonly complete: boolean;
 }
@@ -157,22 +182,21 @@ async function round(regime: Regime, consumer: Consumer, burst: string, tmpRoot:
   try {
     let stamps: { startNs: bigint; endNs: bigint };
     let clockStart: bigint;
-    let cpuBefore: NodeJS.CpuUsage;
+    let before: Usage;
     let complete: boolean;
     if (writer !== undefined) {
-      cpuBefore = process.cpuUsage();
+      before = usage();
       [stamps, complete] = await Promise.all([writer.run(dir), subscription.done]);
       clockStart = stamps.startNs;
     } else {
       // Synchronous: the event loop reads nothing until the writer has exited.
       const out = execFileSync(burst, [String(events)], { input: `${dir}\n`, encoding: 'utf8' });
       clockStart = process.hrtime.bigint();
-      cpuBefore = process.cpuUsage();
+      before = usage();
       stamps = parseStamps(out, out);
       complete = await subscription.done;
     }
-    const { ns, cpu } = subscription.finishedAt();
-    const cpuUs = cpu.user + cpu.system - cpuBefore.user - cpuBefore.system;
+    const { ns, usage: after } = subscription.finishedAt();
     // This continuation runs inside the listener call that saw the last
     // event, or just after it. For fs.watch, libuv defers inotify_rm_watch
     // until that call returns, so closing and deleting the files here would
@@ -181,7 +205,8 @@ async function round(regime: Regime, consumer: Consumer, burst: string, tmpRoot:
     await new Promise((resolve) => setImmediate(resolve));
     return {
       eventsPerSecond: events / (Number(ns - clockStart) / 1e9),
-      cpuUsPerEvent: cpuUs / events,
+      cpuUsPerEvent: (after.cpuUs - before.cpuUs) / events,
+      wakeupsPerEvent: (after.runs - before.runs) / events,
       writerEventsPerSecond: events / (Number(stamps.endNs - stamps.startNs) / 1e9),
       complete,
     };
@@ -222,6 +247,7 @@ export async function measureThroughput(burst: string, tmpRoot: string, events: 
       rounds,
       eventsPerSecond: median(counted.map((s) => s.eventsPerSecond)),
       cpuUsPerEvent: median(counted.map((s) => s.cpuUsPerEvent)),
+      wakeupsPerEvent: median(counted.map((s) => s.wakeupsPerEvent)),
       writerEventsPerSecond: median(counted.map((s) => s.writerEventsPerSecond)),
       complete: complete.get(key) ?? false,
     };
