@@ -135,9 +135,9 @@ export function primaryKind(mask: number): InotifyEventKind {
  * An event as delivered, for every kind but overflow. Decoding a batch sets
  * only what the kernel sent and the watch (which must be looked up then: the
  * batch's IN_IGNORED may retire it); `kinds`, `isDir` and `path` are
- * computed when first read, since a burst decodes thousands of events and
- * most consumers never read them. A class, so every event has one shape and
- * the getters live once, on the prototype.
+ * computed when first read, since a burst decodes thousands of events and a
+ * consumer that reads none of them should not pay for them. A class, so
+ * every event has one shape and the getters live once, on the prototype.
  */
 class DecodedEvent {
   #path: string | undefined;
