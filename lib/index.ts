@@ -3,7 +3,18 @@
 export * from './inotify-flags';
 export { NATIVE_ADDON_MISSING } from './native';
 export { Inotify } from './inotify';
-export type { InotifyEvent, InotifyOptions, EventsOptions, Watch } from './inotify';
+export type {
+  EventsOptions,
+  InotifyEvent,
+  InotifyEventBase,
+  InotifyFileEvent,
+  InotifyNameEvent,
+  InotifyOptions,
+  InotifyOverflowEvent,
+  InotifySelfEvent,
+  InotifyWatchEvent,
+  Watch,
+} from './inotify';
 export { RECURSIVE_DEFAULT_MASK, RecursiveWatcher } from './recursive-watcher';
 export type { RecursiveEvent, RecursiveWatcherOptions } from './recursive-watcher';
 export type { WatchProblem } from './watch-tree';

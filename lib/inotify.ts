@@ -21,50 +21,16 @@ import { join } from 'node:path';
 
 import { hasCode } from './errors';
 import { closedError, explainInotifyError } from './inotify-errors';
-import { decodeKinds, IN_IGNORED, IN_ISDIR, IN_MASK_ADD, IN_Q_OVERFLOW, type InotifyEventKind } from './inotify-flags';
-import { native, type NativeInotifyHandle, type RawInotifyBatch } from './native';
+import { decodeEvent, type EventWatch, type InotifyEvent, overflowEvent, type Watch } from './inotify-event';
+export type { Watch } from './inotify-event';
+import { IN_IGNORED, IN_MASK_ADD, IN_Q_OVERFLOW } from './inotify-flags';
+import { native, type NativeInotifyHandle, type RawNames } from './native';
 
-/** A watch established by {@link Inotify.watch}. */
-export interface Watch {
-  readonly wd: number;
-  /** The path it was first added with (lossy when given as non-UTF-8 bytes). */
-  readonly path: string;
-  /** Every path it was added under: one inode can be reached by several. */
-  readonly paths: ReadonlySet<string>;
-  /**
-   * The mask in force: the one most recently requested, or with IN_MASK_ADD
-   * that one ORed into the previous mask, as the kernel does.
-   */
-  readonly mask: number;
-  /** False once IN_IGNORED has retired it (or the instance closed). */
-  readonly active: boolean;
-}
+export type {
+  InotifyEvent, InotifyEventBase, InotifyFileEvent, InotifyNameEvent, InotifyOverflowEvent, InotifySelfEvent,
+  InotifyWatchEvent,
+} from './inotify-event';
 
-/** One event, decoded. */
-export interface InotifyEvent {
-  readonly wd: number;
-  readonly mask: number;
-  /** Links IN_MOVED_FROM to its IN_MOVED_TO; 0 for other events. */
-  readonly cookie: number;
-  /** The primary kind; see `kinds` for every bit set. */
-  readonly kind: InotifyEventKind;
-  /** Every kind whose bit is set, overflow first. Frozen, and shared by all events with the same mask. */
-  readonly kinds: readonly InotifyEventKind[];
-  readonly isDir: boolean;
-  /** The entry's name inside the watched directory; undefined for events on the watch itself. */
-  readonly name: string | undefined;
-  /** The exact name bytes when they are not valid UTF-8 (`name` then holds U+FFFD for each bad byte). */
-  readonly rawName: Buffer | undefined;
-  /** The watch the event belongs to; undefined for overflow (wd -1). */
-  readonly watch: Watch | undefined;
-  /** The watch's path joined with `name`. */
-  readonly path: string | undefined;
-  /**
-   * For `overflow`: `kernel` when the kernel dropped events, `queue` when this
-   * library's bounded queue for a slow `for await` consumer did.
-   */
-  readonly overflowSource?: 'kernel' | 'queue';
-}
 
 export interface InotifyOptions {
   /** Keep the event loop alive while open (default true), like fs.watch's `persistent`. */
@@ -90,7 +56,7 @@ interface InotifyEvents {
   close: [];
 }
 
-class WatchRecord implements Watch {
+class WatchRecord implements EventWatch {
   active = true;
   readonly paths = new Set<string>();
   /**
@@ -103,19 +69,6 @@ class WatchRecord implements Watch {
     this.paths.add(path);
     this.childPrefix = join(path, 'x').slice(0, -1);
   }
-}
-
-const kindsByMask = new Map<number, readonly InotifyEventKind[]>();
-
-/** decodeKinds, once per distinct mask: the kernel sends only a few, over and over. */
-function kindsOf(mask: number): readonly InotifyEventKind[] {
-  const key = mask & ~IN_ISDIR;
-  let kinds = kindsByMask.get(key);
-  if (kinds === undefined) {
-    kinds = Object.freeze(decodeKinds(key));
-    kindsByMask.set(key, kinds);
-  }
-  return kinds;
 }
 
 const DEFAULT_CAPACITY = 16384;
@@ -139,7 +92,10 @@ export class Inotify extends EventEmitter<InotifyEvents> {
   constructor(options: InotifyOptions = {}) {
     super();
     try {
-      this.#handle = new native.InotifyHandle((error, events) => this.#onBatch(error, events));
+      this.#handle = new native.InotifyHandle(
+        (count, records, names, raws) => this.#onBatch(count, records, names, raws),
+        (error) => this.#onError(error),
+      );
     } catch (error) {
       throw explainInotifyError(error);
     }
@@ -245,7 +201,13 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     this.emit('close');
   }
 
-  /** {@link close}, for `using inotify = new Inotify()` (Node 20.4 and later). */
+  /**
+   * {@link close}, for `using inotify = new Inotify()`: in TypeScript 5.2 and
+   * later, whose compiled `using` calls this on Node 20.4 and later, and in
+   * JavaScript where the engine itself accepts `using` (Node 24 and later).
+   * Node 20 defines Symbol.dispose but its JavaScript rejects `using`: there,
+   * call close() in a `finally`.
+   */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -275,66 +237,75 @@ export class Inotify extends EventEmitter<InotifyEvents> {
     return record === watch ? record : undefined;
   }
 
-  #onBatch(error: NodeJS.ErrnoException | null, batch: RawInotifyBatch | null): void {
-    if (error !== null) {
-      this.emit('error', error);
-      return;
-    }
-    if (batch === null || this.#closed) return;
-    const events = this.#decodeBatch(batch);
-    const failures: unknown[] = [];
-    this.#deliver(failures, 'batch', events);
+  #onError(error: NodeJS.ErrnoException): void {
+    this.emit('error', error);
+  }
+
+  #onBatch(count: number, records: Uint32Array, names: string, raws: RawNames): void {
+    if (this.#closed) return;
+    const events = this.#decodeBatch(count, records, names, raws);
+    // Allocated at the first failure: a wakeup often brings a single event,
+    // so what each batch costs is paid about once per event.
+    let failures: unknown[] | undefined;
+    if (this.listenerCount('batch') > 0) failures = this.#deliver(failures, 'batch', events);
     // Checked once: only a listener can add a listener, and none runs between here and the loop.
     if (this.listenerCount('event') > 0 || this.listenerCount('overflow') > 0) {
       for (const event of events) {
-        this.#deliver(failures, 'event', event);
-        if (event.kind === 'overflow') this.#deliver(failures, 'overflow', event);
+        failures = this.#deliver(failures, 'event', event);
+        if (event.kind === 'overflow') failures = this.#deliver(failures, 'overflow', event);
       }
     }
-    const [first, ...rest] = failures;
-    for (const failure of rest) {
+    if (failures === undefined) return;
+    for (let i = 1; i < failures.length; i++) {
+      const failure = failures[i];
       process.nextTick(() => {
         throw failure;
       });
     }
-    if (failures.length > 0) throw first;
+    throw failures[0];
   }
 
-  /** Calls each listener on its own, so one that throws cannot starve the others. */
-  #deliver<K extends 'batch' | 'event' | 'overflow'>(failures: unknown[], name: K, payload: InotifyEvents[K][0]): void {
+  /** Calls each listener on its own, so one that throws cannot starve the others; returns the failures so far. */
+  #deliver<K extends 'batch' | 'event' | 'overflow'>(
+    failures: unknown[] | undefined,
+    name: K,
+    payload: InotifyEvents[K][0],
+  ): unknown[] | undefined {
     for (const listener of this.rawListeners(name) as Array<(payload: InotifyEvents[K][0]) => void>) {
       try {
         listener.call(this, payload);
       } catch (failure) {
-        failures.push(failure);
+        (failures ??= []).push(failure);
       }
     }
+    return failures;
   }
 
-  #decodeBatch({ records, names, raws }: RawInotifyBatch): InotifyEvent[] {
-    const nameList = names.split('/');
+  #decodeBatch(count: number, records: Uint32Array, names: string, raws: RawNames): InotifyEvent[] {
     const events: InotifyEvent[] = [];
-    for (let i = 0, r = 0; r < records.length; i++, r += 3) {
+    for (let i = 0, r = 0, start = 0; i < count; i++, r += 3) {
+      // Each name is cut from the joined string in turn rather than by
+      // split(): a wakeup often brings a single event, whose name is then the
+      // whole string, and slice() of the whole string is that string.
+      const end = i === count - 1 ? names.length : names.indexOf('/', start);
       // An empty segment is an event without a name: no file name is empty.
-      const name = nameList[i] || undefined;
-      events.push(this.#decode((records[r] ?? 0) | 0, records[r + 1] ?? 0, records[r + 2] ?? 0, name, raws?.[i]));
+      const name = end === start ? undefined : names.slice(start, end);
+      start = end + 1;
+      const wd = (records[r] ?? 0) | 0;
+      const mask = records[r + 1] ?? 0;
+      if ((mask & IN_Q_OVERFLOW) !== 0) {
+        events.push(overflowEvent('kernel'));
+        continue;
+      }
+      // Every wd the kernel reports was returned by watch() before its
+      // events could be read, and is forgotten only at its IN_IGNORED, the
+      // last event it carries: the registry always knows it.
+      const watch = this.#byWd.get(wd);
+      if (watch === undefined) continue;
+      if ((mask & IN_IGNORED) !== 0) this.#retire(watch);
+      events.push(decodeEvent(wd, mask, records[r + 2] ?? 0, name, raws?.[i], watch));
     }
     return events;
-  }
-
-  // One object literal for every event (and one more, with overflowSource,
-  // for the kernel's overflow), so consumers' property reads stay monomorphic.
-  #decode(wd: number, mask: number, cookie: number, name: string | undefined, rawName: Buffer | undefined): InotifyEvent {
-    const kinds = kindsOf(mask);
-    const watch = wd === -1 ? undefined : this.#byWd.get(wd);
-    if ((mask & IN_IGNORED) !== 0 && watch !== undefined) this.#retire(watch);
-    const kind = kinds[0] ?? 'ignored';
-    const isDir = (mask & IN_ISDIR) !== 0;
-    const path = watch === undefined ? undefined : name === undefined ? watch.path : watch.childPrefix + name;
-    if ((mask & IN_Q_OVERFLOW) !== 0) {
-      return { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path, overflowSource: 'kernel' };
-    }
-    return { wd, mask, cookie, kind, kinds, isDir, name, rawName, watch, path };
   }
 
   #retire(record: WatchRecord): void {
@@ -350,14 +321,6 @@ export class Inotify extends EventEmitter<InotifyEvents> {
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return value === null ? 'null' : typeof value;
-}
-
-/** An overflow event that this library, not the kernel, generated. */
-function queueOverflow(): InotifyEvent {
-  return {
-    wd: -1, mask: IN_Q_OVERFLOW, cookie: 0, kind: 'overflow', kinds: kindsOf(IN_Q_OVERFLOW), isDir: false,
-    name: undefined, rawName: undefined, watch: undefined, path: undefined, overflowSource: 'queue',
-  };
 }
 
 class EventQueue implements AsyncIterableIterator<InotifyEvent> {
@@ -430,7 +393,7 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
       } else if (this.#queue.length - this.#head >= this.capacity) {
         // Dropping silently would hide changes; one overflow tells the consumer to rescan.
         this.#clear();
-        this.#queue.push(queueOverflow());
+        this.#queue.push(overflowEvent('queue'));
       } else {
         this.#queue.push(event);
       }

@@ -4,27 +4,27 @@ import { join } from 'node:path';
 import load = require('node-gyp-build');
 
 /**
- * The events of one wakeup (up to 16 read()s), as parsed by the addon: a
- * struct of arrays, so the addon makes a handful of JavaScript values per
- * batch instead of several per event. native/inotify_events.h explains the
- * layout.
+ * Receives the events of one wakeup (up to 16 read()s), as parsed by the
+ * addon: a struct of arrays, passed as arguments, so the addon makes a
+ * handful of JavaScript values per wakeup instead of several per event.
+ * native/inotify_events.h explains the layout.
+ *
+ * @param count how many events the batch holds
+ * @param records wd (signed: read it with `| 0`), mask, cookie of each
+ *   `struct inotify_event`, in order, in its first `count * 3` elements. Often
+ *   the same array, refilled for every batch: read it before returning.
+ * @param names each event's name, joined by '/' (which no name can contain);
+ *   an event on the watched inode itself has an empty one
+ * @param raws null, or at an event's index the exact bytes of its name when
+ *   they are not valid UTF-8
  */
-export interface RawInotifyBatch {
-  /** wd (signed: read it with `| 0`), mask, cookie of each `struct inotify_event`, in order. */
-  readonly records: Uint32Array;
-  /**
-   * Each event's name, joined by '/' (which no name can contain); an event
-   * on the watched inode itself has an empty one.
-   */
-  readonly names: string;
-  /** null, or at an event's index the exact bytes of its name when they are not valid UTF-8. */
-  readonly raws: ReadonlyArray<Buffer | undefined> | null;
-}
+export type EventsCallback = (count: number, records: Uint32Array, names: string, raws: RawNames) => void;
 
-export type BatchCallback = (
-  error: NodeJS.ErrnoException | null,
-  batch: RawInotifyBatch | null,
-) => void;
+/** null, or at an event's index the exact bytes of its name when they are not valid UTF-8. */
+export type RawNames = ReadonlyArray<Buffer | undefined> | null;
+
+/** Reading failed; the instance reads no more. */
+export type ErrorCallback = (error: NodeJS.ErrnoException) => void;
 
 export interface NativeInotifyHandle {
   addWatch(path: string | Buffer, mask: number): number;
@@ -37,7 +37,7 @@ export interface NativeInotifyHandle {
 }
 
 export interface NativeBinding {
-  InotifyHandle: new (onBatch: BatchCallback) => NativeInotifyHandle;
+  InotifyHandle: new (onEvents: EventsCallback, onError: ErrorCallback) => NativeInotifyHandle;
   /** kill(2). Throws RangeError (ERR_OUT_OF_RANGE) unless pid >= 1 and 0 <= signal <= SIGRTMAX. */
   kill(pid: number, signal: number): void;
   /** pidfd_open(2); the descriptor is close-on-exec. Same pid check as kill. */

@@ -154,7 +154,11 @@ export class ProcessHandle {
     }
   }
 
-  /** {@link close}, for `using handle = openProcess(target)` (Node 20.4 and later). */
+  /**
+   * {@link close}, for `using handle = openProcess(target)`: in TypeScript 5.2
+   * and later on Node 20.4 and later, and in JavaScript on Node 24 and later
+   * (see Inotify's [Symbol.dispose]).
+   */
   [Symbol.dispose](): void {
     this.close();
   }

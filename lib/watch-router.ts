@@ -4,11 +4,11 @@
 // the kernel then returns one wd for both. IN_MASK_ADD keeps one owner from
 // narrowing the other's mask, and a wd is removed from the kernel only when
 // its last owner lets go.
-import type { Inotify, InotifyEvent, Watch } from './inotify';
+import type { Inotify, InotifyWatchEvent, Watch } from './inotify';
 import { IN_MASK_ADD } from './inotify-flags';
 
 export interface WatchOwner {
-  handle(event: InotifyEvent): void;
+  handle(event: InotifyWatchEvent): void;
 }
 
 export class WatchRouter {
@@ -38,7 +38,7 @@ export class WatchRouter {
   }
 
   /** Hands an event to every owner of its wd; IN_IGNORED retires the wd for all of them. */
-  dispatch(event: InotifyEvent): void {
+  dispatch(event: InotifyWatchEvent): void {
     const owners = this.#owners.get(event.wd);
     if (owners === undefined) return;
     if (event.kind === 'ignored') this.#owners.delete(event.wd);

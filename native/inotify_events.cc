@@ -25,12 +25,34 @@ bool Reserve(T** buffer, size_t* capacity, size_t needed) {
   return true;
 }
 
+// Past this many bytes a buffer that a burst grew is freed after its batch
+// rather than kept for the next one: a quiet watcher should not keep a
+// burst's worth of memory.
+constexpr size_t kKeptBufferBytes = 16 * 1024;
+
+template <typename T>
+void ReleaseIfLarge(T** buffer, size_t* capacity) {
+  if (*capacity * sizeof(T) <= kKeptBufferBytes) return;
+  free(*buffer);
+  *buffer = nullptr;
+  *capacity = 0;
+}
+
 }  // namespace
 
 EventBatchBuilder::~EventBatchBuilder() {
   free(records_);
   free(names_);
   free(raw_names_);
+}
+
+void EventBatchBuilder::Clear() {
+  count_ = 0;
+  names_size_ = 0;
+  raw_names_count_ = 0;
+  ReleaseIfLarge(&records_, &records_capacity_);
+  ReleaseIfLarge(&names_, &names_capacity_);
+  ReleaseIfLarge(&raw_names_, &raw_names_capacity_);
 }
 
 bool EventBatchBuilder::Append(const char* data, size_t size) {
@@ -82,34 +104,33 @@ bool EventBatchBuilder::AddRawName(size_t offset, size_t length) {
   return true;
 }
 
-napi_status EventBatchBuilder::Finish(napi_env env, napi_value* result) const {
+napi_status EventBatchBuilder::Records(napi_env env, napi_value reusable, napi_value* result) const {
   size_t fields = count_ * kFieldsPerEvent;
+  napi_status status;
+  if (count_ <= kReusedRecordsEvents) {
+    void* data = nullptr;
+    size_t length = 0;
+    if ((status = napi_get_typedarray_info(env, reusable, nullptr, &length, &data, nullptr, nullptr)) != napi_ok) {
+      return status;
+    }
+    if (length >= fields && data != nullptr) {
+      if (fields > 0) memcpy(data, records_, fields * sizeof(uint32_t));
+      *result = reusable;
+      return napi_ok;
+    }
+  }
+  // One allocation and one copy for every number of the batch.
   void* data;
   napi_value buffer;
-  napi_value records;
-  napi_value names;
-  napi_value raws;
-  napi_value batch;
-  napi_status status;
-  // One allocation and one copy for every number of the batch.
   if ((status = napi_create_arraybuffer(env, fields * sizeof(uint32_t), &data, &buffer)) != napi_ok) {
     return status;
   }
   if (fields > 0) memcpy(data, records_, fields * sizeof(uint32_t));
-  if ((status = napi_create_typedarray(env, napi_uint32_array, fields, buffer, 0, &records)) != napi_ok ||
-      (status = napi_create_string_utf8(env, names_ != nullptr ? names_ : "", names_size_, &names)) != napi_ok ||
-      (status = RawNames(env, &raws)) != napi_ok ||
-      (status = napi_create_object(env, &batch)) != napi_ok) {
-    return status;
-  }
-  const napi_property_descriptor properties[] = {
-      {"records", nullptr, nullptr, nullptr, nullptr, records, napi_default_jsproperty, nullptr},
-      {"names", nullptr, nullptr, nullptr, nullptr, names, napi_default_jsproperty, nullptr},
-      {"raws", nullptr, nullptr, nullptr, nullptr, raws, napi_default_jsproperty, nullptr},
-  };
-  if ((status = napi_define_properties(env, batch, 3, properties)) != napi_ok) return status;
-  *result = batch;
-  return napi_ok;
+  return napi_create_typedarray(env, napi_uint32_array, fields, buffer, 0, result);
+}
+
+napi_status EventBatchBuilder::Names(napi_env env, napi_value* result) const {
+  return napi_create_string_utf8(env, names_ != nullptr ? names_ : "", names_size_, result);
 }
 
 napi_status EventBatchBuilder::RawNames(napi_env env, napi_value* result) const {

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "errno_error.h"
-#include "inotify_events.h"
 
 namespace config_reloader {
 namespace {
@@ -83,10 +82,13 @@ InotifyHandle::InotifyHandle(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<InotifyHandle>(info),
       async_context_(info.Env(), "InotifyHandle") {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsFunction()) {
-    throw Napi::TypeError::New(env, "InotifyHandle needs a batch callback");
+  if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "InotifyHandle needs an events callback and an error callback");
   }
-  on_batch_ = Napi::Persistent(info[0].As<Napi::Function>());
+  on_events_ = Napi::Persistent(info[0].As<Napi::Function>());
+  on_error_ = Napi::Persistent(info[1].As<Napi::Function>());
+  records_ = Napi::Persistent(
+      Napi::Uint32Array::New(env, EventBatchBuilder::kReusedRecordsEvents * 3));
 
   // Non-blocking: the loop must never block in read(). Close-on-exec: a
   // spawned child must not inherit (and keep alive) our watches.
@@ -178,9 +180,11 @@ Napi::Value InotifyHandle::RemoveWatch(const Napi::CallbackInfo& info) {
 Napi::Value InotifyHandle::Close(const Napi::CallbackInfo& info) {
   if (poller_ != nullptr) {
     BeginClose(poller_);  // detaches, so poller_ is null from here on
-    // The callback is a strong root that (through the consumer's closure)
-    // reaches this wrapper: kept, it would keep every closed instance alive.
-    on_batch_.Reset();
+    // The callbacks are strong roots that (through the consumer's closures)
+    // reach this wrapper: kept, they would keep every closed instance alive.
+    on_events_.Reset();
+    on_error_.Reset();
+    records_.Reset();
     Napi::ObjectWrap<InotifyHandle>::Unref();
   }
   return info.Env().Undefined();
@@ -214,21 +218,16 @@ void InotifyHandle::Drain(int status) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
 
-  napi_value null;
-  napi_get_null(env, &null);
-
   if (status < 0) {
     // libuv has already stopped the poll; the instance cannot recover.
-    napi_value error;
-    if (ErrnoErrorValue(env, -status, "uv_poll", nullptr, &error) != napi_ok ||
-        !Deliver(env, error, null)) {
+    if (!DeliverError(env, -status, "uv_poll")) {
       if (!SurfaceFailure(env)) Quiesce();
     }
     napi_close_handle_scope(env, scope);
     return;
   }
 
-  EventBatchBuilder batch;
+  batch_.Clear();
   int read_error = 0;
   for (int reads = 0; reads < kMaxReadsPerWakeup && poller_ != nullptr;) {
     ssize_t n = read(poller_->fd, poller_->buffer, InotifyPoller::kBufferSize);
@@ -239,48 +238,63 @@ void InotifyHandle::Drain(int status) {
     }
     if (n == 0) break;
     reads++;
-    if (!batch.Append(poller_->buffer, static_cast<size_t>(n))) {
+    if (!batch_.Append(poller_->buffer, static_cast<size_t>(n))) {
       // The events of this read that did not fit are gone from the kernel
       // queue; the consumer hears of it as an error rather than not at all.
       read_error = ENOMEM;
       break;
     }
   }
-  napi_value events = nullptr;
-  if (batch.count() > 0 && batch.Finish(env, &events) != napi_ok) {
-    // Only when JavaScript cannot run: the events are dropped with the environment.
-    if (!SurfaceFailure(env)) Quiesce();
-  } else if (events != nullptr && !Deliver(env, null, events)) {
+  if (batch_.count() > 0 && !DeliverBatch(env)) {
     Quiesce();
   } else if (read_error != 0 && poller_ != nullptr) {
     // No read error is expected on an inotify descriptor; one that happens
     // would recur on every wakeup, so stop reading rather than spin.
     Quiesce();
-    napi_value error;
-    if (ErrnoErrorValue(env, read_error, "read", nullptr, &error) != napi_ok ||
-        !Deliver(env, error, null)) {
-      SurfaceFailure(env);
-    }
+    if (!DeliverError(env, read_error, "read")) SurfaceFailure(env);
   }
   napi_close_handle_scope(env, scope);
 }
 
-bool InotifyHandle::Deliver(napi_env env, napi_value error, napi_value events) {
+bool InotifyHandle::DeliverBatch(napi_env env) {
+  napi_ref records_ref = records_;
+  napi_value reusable;
+  napi_value argv[4];
+  if (records_ref == nullptr ||
+      napi_get_reference_value(env, records_ref, &reusable) != napi_ok || reusable == nullptr ||
+      napi_create_uint32(env, batch_.count(), &argv[0]) != napi_ok ||
+      batch_.Records(env, reusable, &argv[1]) != napi_ok ||
+      batch_.Names(env, &argv[2]) != napi_ok ||
+      batch_.RawNames(env, &argv[3]) != napi_ok) {
+    // Only when JavaScript cannot run: the events are dropped with the environment.
+    return SurfaceFailure(env);
+  }
+  return Deliver(env, on_events_, 4, argv);
+}
+
+bool InotifyHandle::DeliverError(napi_env env, int errnum, const char* syscall) {
+  napi_value error;
+  if (ErrnoErrorValue(env, errnum, syscall, nullptr, &error) != napi_ok) return false;
+  return Deliver(env, on_error_, 1, &error);
+}
+
+bool InotifyHandle::Deliver(napi_env env, napi_ref callback_ref, size_t argc, const napi_value* argv) {
   napi_ref self_ref = *this;
-  napi_ref callback_ref = on_batch_;
   napi_value self;
   napi_value callback;
+  // `self`, held in Drain's handle scope, keeps this wrapper alive until
+  // Drain returns, even when the callback closes the instance and drops the
+  // last other reference to it.
   if (callback_ref == nullptr ||
       napi_get_reference_value(env, self_ref, &self) != napi_ok || self == nullptr ||
       napi_get_reference_value(env, callback_ref, &callback) != napi_ok || callback == nullptr) {
     return false;
   }
-  napi_value argv[2] = {error, events};
   napi_value result;
   // napi_make_callback opens a callback scope: when the consumer returns,
   // process.nextTick callbacks and promise reactions run, so `for await`
   // loops see the events now rather than on some later tick.
-  if (napi_make_callback(env, async_context_, self, callback, 2, argv, &result) == napi_ok) {
+  if (napi_make_callback(env, async_context_, self, callback, argc, argv, &result) == napi_ok) {
     return true;
   }
   return SurfaceFailure(env);

@@ -18,6 +18,8 @@
 #include <sys/inotify.h>
 #include <uv.h>
 
+#include "inotify_events.h"
+
 namespace config_reloader {
 
 class InotifyHandle;
@@ -44,7 +46,9 @@ class InotifyHandle : public Napi::ObjectWrap<InotifyHandle> {
  public:
   static Napi::Function Define(Napi::Env env);
 
-  // new InotifyHandle(onBatch: (error, events) => void)
+  // new InotifyHandle(onEvents: (count, records, names, raws) => void,
+  //                   onError: (error) => void); inotify_events.h describes
+  // the arguments of onEvents.
   explicit InotifyHandle(const Napi::CallbackInfo& info);
   ~InotifyHandle() override;
 
@@ -64,8 +68,12 @@ class InotifyHandle : public Napi::ObjectWrap<InotifyHandle> {
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
 
   InotifyPoller* RequireOpen(Napi::Env env, const char* syscall);
-  // Calls onBatch(error, events). False when JavaScript can no longer run.
-  bool Deliver(napi_env env, napi_value error, napi_value events);
+  // Calls `callback` with `argv`. False when JavaScript can no longer run.
+  bool Deliver(napi_env env, napi_ref callback, size_t argc, const napi_value* argv);
+  // Hands the parsed batch to onEvents. False when JavaScript can no longer run.
+  bool DeliverBatch(napi_env env);
+  // Calls onError with a system error for `errnum`.
+  bool DeliverError(napi_env env, int errnum, const char* syscall);
   // After a failed N-API call in Drain: a pending JavaScript exception (the
   // consumer threw) becomes an uncaught exception, as one thrown from an
   // fs.watch listener does. False when there is none, which means the
@@ -75,7 +83,13 @@ class InotifyHandle : public Napi::ObjectWrap<InotifyHandle> {
   void Quiesce();
 
   InotifyPoller* poller_ = nullptr;
-  Napi::FunctionReference on_batch_;
+  Napi::FunctionReference on_events_;
+  Napi::FunctionReference on_error_;
+  // The Uint32Array most batches' records are copied into (see
+  // EventBatchBuilder::Records): one allocation per instance, not per wakeup.
+  Napi::Reference<Napi::Uint32Array> records_;
+  // Kept between wakeups so that its buffers are too.
+  EventBatchBuilder batch_;
   Napi::AsyncContext async_context_;
 };
 

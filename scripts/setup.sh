@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-[ -f build/Release/config_reloader_native.node ] || npx --no-install node-gyp rebuild >/dev/null
+# Rebuilt when missing or older than its sources: an addon built from other
+# sources may load and misread what the library hands it.
+addon=build/Release/config_reloader_native.node
+if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" -print -quit)" ]; then
+  npx --no-install node-gyp rebuild >/dev/null
+fi
 # A clean dist/: a deleted source must not leave its compiled test behind to run.
 rm -rf dist
 npx --no-install tsc -p tsconfig.json

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import type { InotifyEvent } from '../lib/inotify';
+import { primaryKind } from '../lib/inotify-event';
 import * as flags from '../lib/inotify-flags';
 import {
   decodeKinds,
@@ -52,6 +53,14 @@ test('decodeKinds names every bit set, overflow first, and ignores IN_ISDIR', ()
     [0, []],
   ];
   for (const [mask, expected] of rows) assert.deepEqual(decodeKinds(mask), expected, `mask 0x${mask.toString(16)}`);
+});
+
+test("an event's kind is the first kind decodeKinds names, for every mask of event bits, with or without IN_ISDIR", () => {
+  for (let low = 0; low <= 0xffff; low++) {
+    for (const mask of [low, (low | flags.IN_ISDIR) >>> 0]) {
+      assert.equal(primaryKind(mask), flags.decodeKinds(mask)[0] ?? 'ignored', `mask 0x${mask.toString(16)}`);
+    }
+  }
 });
 
 test('IN_ONLYDIR on a regular file fails with ENOTDIR naming the path', async (t) => {

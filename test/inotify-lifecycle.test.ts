@@ -255,7 +255,37 @@ test('a `using` declaration closes the instance, and its watches, when the block
   }
   assert.equal(escaped.closed, true);
   assert.equal(escaped.fd, -1);
-  assert.equal(watch.active, false);
+  assert.equal(watch?.active, false);
+});
+
+test('Symbol.dispose is Node\'s own, and calling it closes an Inotify and a ProcessHandle as close() does', async (t) => {
+  // Node 20.4 and later define Symbol.dispose even where their JavaScript
+  // rejects `using`: TypeScript's compiled `using` looks it up at run time,
+  // and plain JavaScript can call it by hand. A child process in plain
+  // JavaScript, so that nothing this test process loaded can have supplied it.
+  const dir = tempDir(t);
+  const result = await runNodeScript(
+    `
+    const { Inotify, openProcess, readProcess } = require(LIB + '/index');
+    const inotify = new Inotify();
+    const watch = inotify.watch(process.env.DIR, 0x100);
+    const handle = openProcess(readProcess(process.pid));
+    const found = { symbol: typeof Symbol.dispose, inotify: typeof inotify[Symbol.dispose], handle: typeof handle[Symbol.dispose] };
+    inotify[Symbol.dispose]();
+    handle[Symbol.dispose]();
+    console.log(JSON.stringify({ found, closed: inotify.closed, fd: inotify.fd, active: watch.active, handleClosed: handle.closed, pidfd: handle.pidfd }));
+    `,
+    { env: { ...process.env, DIR: dir } },
+  );
+  assert.equal(result.code, 0, describeResult(result));
+  assert.deepEqual(JSON.parse(result.stdout), {
+    found: { symbol: 'symbol', inotify: 'function', handle: 'function' },
+    closed: true,
+    fd: -1,
+    active: false,
+    handleClosed: true,
+    pidfd: -1,
+  });
 });
 
 test('an exception thrown in an event listener surfaces as uncaughtException; other listeners still get every event', async (t) => {
