@@ -1,14 +1,13 @@
-// Builds the C programs in test/helpers with the system compiler: the
+// The C programs in test/helpers that the library tests run: the
 // seccomp launcher, so tests can run code under a real seccomp filter, a
 // process whose main thread exits before the others, and an LD_PRELOAD shim
 // that makes pthread_create fail on demand.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { constants } from 'node:os';
 
 import type { ProcessInfo } from '../../lib/proc';
-import { type Cleanup, describeResult, runCommand } from './child-process';
+import { buildHelper } from './c-program';
+import type { Cleanup } from './child-process';
 import { libraryScript, type Outcome, runLibraryScript } from './library-script';
 import { PACKAGE_ROOT } from './package-copy';
 import { type SignalRecorder, startSignalRecorder, targetOf } from './signal-recorder';
@@ -62,16 +61,4 @@ export function buildLeaderExits(cleanup: Cleanup): Promise<string> {
 /** Compiles fail-pthread-create.c (see that file) into a library for LD_PRELOAD. */
 export function buildFailingPthreadCreate(cleanup: Cleanup): Promise<string> {
   return buildHelper(cleanup, 'fail-pthread-create', ['-shared', '-fPIC', '-ldl']);
-}
-
-async function buildHelper(cleanup: Cleanup, name: string, flags: readonly string[] = []): Promise<string> {
-  const source = join(PACKAGE_ROOT, 'test', 'helpers', `${name}.c`);
-  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
-  cleanup.after(() => rmSync(dir, { recursive: true, force: true }));
-  const output = join(dir, name);
-  const result = await runCommand('gcc', ['-O2', '-Wall', '-Werror', ...flags, '-o', output, source]).catch((error: unknown) => {
-    throw new Error(`gcc is needed to build ${source} (apt-get install gcc libc6-dev): ${String(error)}`);
-  });
-  if (result.code !== 0) throw new Error(`gcc failed to build ${source}: ${describeResult(result)}`);
-  return output;
 }
