@@ -50,6 +50,14 @@ export {
   withStatus,
 } from './proc';
 export type { ProcessInfo, ProcessSignals, ProcessSummary } from './proc';
+export { judgeSignalReception, receptionIsSafe, receptionReachesApp } from './signal-reception';
+export type { SignalFacts, SignalReception, ThreadSignalState, ThreadWait } from './signal-reception';
+export { readSignalFacts, readSignalReception } from './signal-facts';
+export type { ReadSignalFactsOptions } from './signal-facts';
+export {
+  isSigtimedwaitWchan, parseFdinfoSigmask, parseSigset, parseSyscall, parseWchan, rtSigtimedwaitNumber,
+} from './signal-reception-parse';
+export type { ProcSyscall } from './signal-reception-parse';
 export { signalProcess } from './signal-process';
 export { openProcess, ProcessHandle } from './process-handle';
 export type { ProcessTarget } from './process-handle';
