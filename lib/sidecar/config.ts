@@ -119,19 +119,30 @@ export const SETTINGS: readonly SettingSpec[] = [
 
 // --- Parsing values ---
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
+const DURATION = /^(\d{1,9})(?:\.(\d{1,6}))?(ms|s|m)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
 
-/** "250ms", "2s", "1.5s", "1m", or a bare number of milliseconds. */
+/**
+ * "250ms", "2s", "1.5s", "1m", or a bare whole number of milliseconds. A
+ * fraction needs a unit, and the duration must come to whole milliseconds:
+ * rounding instead would read HANDLER_WAIT=0.4 as 0 ms, no wait at all, when
+ * 0.4s was surely meant.
+ */
 export function parseDuration(setting: string, value: string, min: number, max: number): number {
+  const accepted = `accepted: a duration from ${formatDuration(min)} to ${formatDuration(max)} in whole milliseconds, like 250ms, 1.5s or 1m; a bare number is whole milliseconds`;
   const match = DURATION.exec(value.trim());
-  const accepted = `accepted: a duration from ${formatDuration(min)} to ${formatDuration(max)}, like 250ms, 2s or 1m (a bare number is milliseconds)`;
   if (match === null) throw new ConfigError(setting, value, accepted);
-  const ms = Number(match[1]) * UNIT_MS[(match[2] ?? 'ms') as keyof typeof UNIT_MS];
-  if (!Number.isFinite(ms) || ms < min || ms > max || !Number.isInteger(Math.round(ms))) {
-    throw new ConfigError(setting, value, accepted);
+  const [, whole = '', fraction = '', unit] = match;
+  if (unit === undefined && fraction !== '') {
+    throw new ConfigError(setting, value, `a number without a unit is milliseconds, and must be whole; give a unit (${whole}.${fraction}s) or whole milliseconds; ${accepted}`);
   }
-  return Math.round(ms);
+  // In integers, so that 1.1s is exactly 1100 ms (1.1 * 1000 is not, in floating point).
+  const scaled = Number(`${whole}${fraction}`) * UNIT_MS[unit === undefined ? 'ms' : (unit as keyof typeof UNIT_MS)];
+  const divisor = 10 ** fraction.length;
+  if (scaled % divisor !== 0) throw new ConfigError(setting, value, `that is not a whole number of milliseconds; ${accepted}`);
+  const ms = scaled / divisor;
+  if (ms < min || ms > max) throw new ConfigError(setting, value, accepted);
+  return ms;
 }
 
 export function formatDuration(ms: number): string {
