@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 import type { ProcessInfo } from '../lib/proc';
 import { noTargetMessage, permissionMessage } from '../lib/sidecar/diagnosis';
-import { matchesName, seesOnlyItself, selectTargets } from '../lib/sidecar/targets';
+import { describeProcesses, isConfigReloader, matchesName, seesOnlyItself, selectTargets } from '../lib/sidecar/targets';
 
 function proc(pid: number, ppid: number, comm: string, argv: string[] = [comm], extra: Partial<ProcessInfo> = {}): ProcessInfo {
   return {
@@ -64,6 +64,25 @@ test('a long name matches through argv[0] or the executable, never through a 15-
 test('the sidecar never selects itself, nor kernel threads', () => {
   const tree = [proc(SELF, 1, 'node'), proc(2, 0, 'node', [], { kernelThread: true }), proc(60, 1, 'node')];
   assert.deepEqual(selectTargets(tree, 'node', true, SELF).targets.map((info) => info.pid), [60]);
+});
+
+test('any config-reloader process is recognised by its script, argv[0] or executable, and never a target', () => {
+  const table: ReadonlyArray<readonly [string, ProcessInfo, boolean]> = [
+    ['the image entrypoint', proc(8, 0, 'node', ['/usr/local/bin/node', '/app/dist/bin/config-reloader.js'], { exeName: 'node' }), true],
+    ["npm's bin link, through its #! line", proc(9, 0, 'node', ['node', '/usr/local/bin/config-reloader', 'check']), true],
+    ['with node options before the script', proc(10, 0, 'node', ['node', '--max-old-space-size=64', '-r', './otel.js', '/app/config-reloader.js']), true],
+    ['a binary of that name', proc(11, 0, 'config-reloader', ['config-reloader', 'run'], { exeName: 'config-reloader' }), true],
+    ['the app, also run by node', proc(12, 0, 'node', ['node', '/srv/server.js', '--config', '/etc/config-reloader.js']), false],
+    ['an app that requires a module of that name first', proc(13, 0, 'node', ['node', '-r', 'config-reloader.js', 'server.js']), false],
+    ['a process with a rewritten title', proc(14, 0, 'node', ['my-app', 'worker']), false],
+  ];
+  for (const [what, info, expected] of table) assert.equal(isConfigReloader(info), expected, what);
+  const pod = [...table.map(([, info]) => info), proc(SELF, 0, 'node', ['node', '/app/dist/bin/config-reloader.js'])];
+  assert.deepEqual(selectTargets(pod, 'node', true, SELF).targets.map((info) => info.pid), [12, 13, 14]);
+});
+
+test('a name with quotes or control characters is quoted and escaped in a process list, as in the logs', () => {
+  assert.equal(describeProcesses([proc(7, 1, 'nginx'), proc(8, 1, 'a "b"\n\u001b[31m')]), '7 nginx, 8 "a \\"b\\"\\n\\u001b[31m"');
 });
 
 test('a PID namespace holding only the sidecar is recognised as shareProcessNamespace being off', () => {

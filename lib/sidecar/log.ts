@@ -102,8 +102,18 @@ function textLine(time: string, level: LogLevel, message: string, fields: Fields
   return `${parts.join(' ')}\n`;
 }
 
+/**
+ * A string as a text line shows it: bare when it is plain (letters, digits
+ * and `_./:@+,-`), else JSON-quoted, so that a process name holding spaces,
+ * quotes, a newline or a terminal escape can neither break the line nor
+ * pass for other text. `check` and the diagnoses show names the same way.
+ */
+export function shownText(value: string): string {
+  return /^[\w./:@+,-]*$/.test(value) && value !== '' ? value : JSON.stringify(value);
+}
+
 function textValue(value: unknown): string {
-  if (typeof value === 'string') return /^[\w./:@+,-]*$/.test(value) && value !== '' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return shownText(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return JSON.stringify(value, jsonValue) ?? String(value);
 }

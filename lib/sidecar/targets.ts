@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 
 import { type ProcessSummary } from '..';
+import { shownText } from './log';
 
 
 /**
@@ -30,6 +31,40 @@ export function matchesName(info: ProcessSummary, name: string): boolean {
   return processNames(info).has(name);
 }
 
+/** The names the config-reloader command runs under: its bin, the bundle, or a binary built from it. */
+const OWN_NAMES: ReadonlySet<string> = new Set(['config-reloader', 'config-reloader.js']);
+
+// Node options that take their value as the next argument, so that value is
+// not the script: `node -r ./trace.js /app/dist/bin/config-reloader.js`.
+const NODE_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set([
+  '-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--title', '--env-file',
+]);
+
+/**
+ * True for a config-reloader process: this sidecar, a second sidecar in the
+ * Pod, or `config-reloader check` run with kubectl exec. It runs as `node
+ * .../config-reloader.js` (the image's entrypoint, dist/bin), `node
+ * .../config-reloader` (npm's bin link, through its #! line) or a binary of
+ * that name, so it is known by the basename of the script node runs (the
+ * first argument that is not a node option or its value), of argv[0] or of
+ * the executable. Such a process is never a target: with PROCESS_NAME=node
+ * it would otherwise match through /usr/bin/node, and be killed by a reload
+ * signal it handles only as a shutdown.
+ */
+export function isConfigReloader(info: ProcessSummary): boolean {
+  if ((info.exeName !== undefined && OWN_NAMES.has(info.exeName)) || (info.argv0Name !== undefined && OWN_NAMES.has(info.argv0Name))) return true;
+  for (let i = 1; i < info.argv.length; i++) {
+    const arg = info.argv[i] ?? '';
+    if (NODE_OPTIONS_WITH_VALUE.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    return OWN_NAMES.has(basename(arg));
+  }
+  return false;
+}
+
 export interface TargetSelection<P extends ProcessSummary = ProcessSummary> {
   readonly targets: readonly P[];
   /** Matches skipped because an ancestor matches too (workers, backends). */
@@ -37,6 +72,8 @@ export interface TargetSelection<P extends ProcessSummary = ProcessSummary> {
 }
 
 /**
+ * The processes a reload signals among those named `name`, leaving out the
+ * sidecar itself (selfPid) and every other config-reloader process.
  * All matches when `all`, else only the topmost: a match with a matching
  * ancestor is a worker of that ancestor (nginx workers, gunicorn workers,
  * postgres backends) and reloads when its master tells it to.
@@ -48,7 +85,7 @@ export function selectTargets<P extends ProcessSummary>(
   selfPid: number,
 ): TargetSelection<P> {
   const byPid = new Map(processes.map((info) => [info.pid, info]));
-  const matches = processes.filter((info) => info.pid !== selfPid && !info.kernelThread && matchesName(info, name));
+  const matches = processes.filter((info) => info.pid !== selfPid && !info.kernelThread && matchesName(info, name) && !isConfigReloader(info));
   const matching = new Set(matches.map((info) => info.pid));
   if (all) return { targets: matches, workers: [] };
   const targets: P[] = [];
@@ -95,7 +132,7 @@ function isDescendantOf(info: ProcessSummary, ancestor: number, byPid: ReadonlyM
 export function describeProcesses(processes: readonly ProcessSummary[], limit = 20): string {
   // Kernel threads are never targets; listing them would bury the names that matter.
   const candidates = processes.filter((info) => !info.kernelThread);
-  const listed = candidates.slice(0, limit).map((info) => `${info.pid} ${info.exeName ?? info.comm}`);
+  const listed = candidates.slice(0, limit).map((info) => `${info.pid} ${shownText(info.exeName ?? info.comm)}`);
   if (candidates.length > limit) listed.push(`and ${candidates.length - limit} more`);
   return listed.join(', ');
 }
