@@ -3,14 +3,14 @@
 // the metrics stack is loaded only when the endpoint is on; an address that cannot
 // be used stops the start in one line.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 
 import { fingerprintSync } from '../lib/fingerprint';
-import { startHttpEndpoint } from '../lib/sidecar/http-server';
+import { MAX_CONNECTIONS, startHttpEndpoint } from '../lib/sidecar/http-server';
 import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { describeResult, runCommand } from './helpers/child-process';
 import { freePort } from './helpers/free-port';
@@ -203,4 +203,35 @@ test('a METRICS_ADDR host that is not an address of this machine is a configurat
   assert.equal(result.code, 2, describeResult(result));
   assert.equal(result.stdout, '', 'nothing started');
   assert.match(result.stderr.trim(), /^config-reloader: cannot listen on METRICS_ADDR 192\.0\.2\.1:9533: .*EADDRNOTAVAIL.*$/);
+});
+
+test('a flood of idle connections neither exhausts the sidecar\'s descriptors nor shuts out /healthz', async (t) => {
+  const port = await freePort();
+  const sidecar = new SidecarProcess({ env: { CONFIG_DIR: tempDir(t, 'http-flood-'), PROCESS_NAME: `flood-${process.pid}`, METRICS_ADDR: `127.0.0.1:${port}` } });
+  t.after(() => sidecar.stop());
+  await sidecar.waitForMessage('ready');
+  const pid = sidecar.child.pid ?? -1;
+  const descriptors = (): number => readdirSync(`/proc/${pid}/fd`).length;
+  const before = descriptors();
+
+  // Connections that send nothing, ten times the cap, kept open by this side.
+  const flood = 10 * MAX_CONNECTIONS;
+  const sockets: Socket[] = [];
+  let closed = 0;
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+  });
+  for (let i = 0; i < flood; i++) {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('close', () => closed++);
+    sockets.push(socket);
+  }
+  await waitFor(() => `the sidecar to close all but ${MAX_CONNECTIONS} of ${flood} idle connections (closed ${closed})`, () => closed >= flood - MAX_CONNECTIONS);
+  assert.ok(descriptors() <= before + MAX_CONNECTIONS, `${descriptors()} descriptors, ${before} before the flood`);
+
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+  assert.equal(health.status, 200);
+  assert.equal(await health.text(), 'ok\n');
+  assert.ok(descriptors() <= before + MAX_CONNECTIONS + 1, `${descriptors()} descriptors, ${before} before the flood`);
 });

@@ -1,8 +1,15 @@
 // The optional HTTP endpoint: /healthz (the process is serving), /readyz
 // (every configured directory is watched) and /metrics (Prometheus text).
 // Plain node:http, because three read-only routes need no framework.
+//
+// Every connection holds a descriptor, and the sidecar needs descriptors for
+// its real work (inotify, a pidfd and a status file per target), so
+// connections are capped: a flood of idle ones, or of slow ones, must not
+// starve a reload nor shut out the kubelet's probe. Past the cap the oldest
+// connection with no request in progress makes room for the new one; idle
+// connections are closed after a while, and so are requests that trickle in.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 import { errorCode } from '..';
 import { errorMessage } from './errors';
@@ -39,14 +46,24 @@ function formatListenAddress(address: ListenAddress): string {
   return `${address.host === undefined ? '' : address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
 }
 
+/** Connections served at once; a scraper and the kubelet's probes need a handful. */
+export const MAX_CONNECTIONS = 32;
+/** A connection that sends or receives nothing for this long is closed. */
+export const IDLE_TIMEOUT_MS = 10_000;
+
 export async function startHttpEndpoint(address: ListenAddress, endpoints: HttpEndpoints): Promise<HttpEndpoint> {
-  const server = createServer((request, response) => {
+  // Node checks headersTimeout and requestTimeout only this often (30 s by default).
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
     void route(request, response, endpoints);
   });
-  // A slow or idle scraper must not hold shutdown up.
+  // A slow or idle scraper must not hold shutdown up, nor a descriptor for long.
   server.keepAliveTimeout = 5000;
-  server.headersTimeout = 10_000;
+  server.headersTimeout = 5000;
   server.requestTimeout = 10_000;
+  // headersTimeout applies once a request has begun; a connection that never
+  // sends a byte is closed by this inactivity timeout alone.
+  server.timeout = IDLE_TIMEOUT_MS;
+  capConnections(server, MAX_CONNECTIONS);
   await listen(server, address);
   return {
     address: describeBound(server.address()),
@@ -56,6 +73,39 @@ export async function startHttpEndpoint(address: ListenAddress, endpoints: HttpE
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Keeps at most `max` connections open. A new one past the cap closes the
+ * oldest connection that has no request in progress (an idle keep-alive, or
+ * one that never sent anything); when every one is busy, the newcomer is
+ * closed instead.
+ */
+function capConnections(server: Server, max: number): void {
+  // A Set iterates in insertion order: oldest first.
+  const open = new Set<Socket>();
+  const busy = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= max) {
+      const idle = [...open].find((candidate) => !busy.has(candidate));
+      if (idle === undefined) {
+        socket.destroy();
+        return;
+      }
+      idle.destroy();
+      open.delete(idle);
+    }
+    open.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      busy.delete(socket);
+    });
+  });
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    busy.add(socket);
+    response.once('close', () => busy.delete(socket));
+  });
 }
 
 function listen(server: Server, address: ListenAddress): Promise<void> {
