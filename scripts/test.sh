@@ -2,7 +2,7 @@
 # `npm test`: the whole suite on a fresh machine, set-up included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-debian-packages.sh nginx-light util-linux procps gcc libc6-dev prometheus openssl
+bash scripts/ensure-debian-packages.sh nginx-light util-linux procps gcc libc6-dev prometheus openssl tini dumb-init
 bash scripts/setup.sh
 # The house rule is strict TypeScript without `any`; the compiler cannot forbid an explicit one.
 # Comment lines are skipped: prose may say "any".

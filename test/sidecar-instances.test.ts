@@ -42,11 +42,17 @@ test('PROCESS_NAME=node reloads the node app, never the sidecar itself nor a sec
   assert.deepEqual(report.targets.map((target) => target.pid), [app.nsPid]);
 
   writeFileSync(join(dir, 'app.conf'), 'v1');
-  await waitFor('one SIGHUP from each sidecar', () => app.output.stdout.split('\n').filter((line) => line === 'hup').length === 2);
+  // Both send at once, and the kernel merges a standard signal sent while the
+  // same one is pending: the app may see one SIGHUP or two.
+  for (const sidecar of sidecars) {
+    await waitFor(() => `the sidecar to reload the app:\n${sidecar.output.stdout}${sidecar.output.stderr}`,
+      () => logLines(sidecar).some((line) => line.msg === 'reload sent'));
+  }
+  await waitFor(() => `the app to get SIGHUP: ${JSON.stringify(app.output.stdout)}`, () => app.output.stdout.includes('hup\n'));
   await sleep(300);
   for (const sidecar of sidecars) {
     assert.ok(sidecar.running, `a sidecar was killed: ${sidecar.output.stdout}`);
     assert.deepEqual(logLines(sidecar).filter((line) => line.msg === 'reload sent').map((line) => line['pid']), [app.nsPid]);
   }
-  assert.equal(app.output.stdout.split('\n').filter((line) => line === 'hup').length, 2);
+  assert.ok(app.running);
 });

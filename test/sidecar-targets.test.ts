@@ -304,7 +304,10 @@ test(`with SIGNAL_ALL and more matches than it holds (${MAX_HELD}), every match 
   const path = join(binDir, name);
   symlinkSync('/bin/bash', path);
   const lines: string[] = [];
-  const script = 'trap \'echo "signal $$"\' HUP; echo "handler $$"; while :; do sleep 0.05; done';
+  // No fork in the loop: a forked bash, before it execs sleep, carries the
+  // name too, and the scan would find it as one more match. read -t on a
+  // pipe this shell holds both ends of waits without one.
+  const script = 'exec 3<> <(:); trap \'echo "signal $$"\' HUP; echo "handler $$"; while :; do read -t 0.05 -u 3; done';
   const pids: number[] = [];
   for (let i = 0; i < count; i++) {
     const child = await spawnTracked(t, path, ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -48,8 +48,9 @@ const NODE_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set([
  * that name, so it is known by the basename of the script node runs (the
  * first argument that is not a node option or its value), of argv[0] or of
  * the executable. Such a process is never a target: with PROCESS_NAME=node
- * it would otherwise match through /usr/bin/node, and be killed by a reload
- * signal it handles only as a shutdown.
+ * it would otherwise match through /usr/bin/node, and having no handler for
+ * the reload signal it would fail every reload after HANDLER_WAIT (or, with
+ * HANDLER_CHECK=false, be killed by it).
  */
 export function isConfigReloader(info: ProcessSummary): boolean {
   if ((info.exeName !== undefined && OWN_NAMES.has(info.exeName)) || (info.argv0Name !== undefined && OWN_NAMES.has(info.argv0Name))) return true;
