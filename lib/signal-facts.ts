@@ -52,8 +52,9 @@ class Vanished extends Error {}
  * Reads by pid: a caller holding the process open (a ProcessHandle) should
  * confirm it still lives afterwards, which proves the pid was not reused.
  *
- * @throws a SystemError for failures other than the process vanishing or
- *   access being refused, such as EACCES under hidepid=noaccess on status.
+ * @throws a SystemError when /proc refuses what anyone who can see the
+ *   process may read, its status or task list (EACCES under
+ *   hidepid=noaccess); what needs ptrace access is left undefined instead.
  */
 export function readSignalFacts(pid: number, signo: number, options: ReadSignalFactsOptions = {}): SignalFacts | undefined {
   const dir = `${options.procRoot ?? '/proc'}/${pid}`;

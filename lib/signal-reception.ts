@@ -4,7 +4,7 @@
 // processes.
 //
 // A handler (SigCgt) is the usual way, but not the only safe one. Init shims
-// (tini, dumb-init, catatonit) and event-loop daemons install none: they
+// such as tini and catatonit, and event-loop daemons, install none: they
 // block the signal in every thread and read it synchronously, with
 // sigwait(3)/sigtimedwait(2) or from a signalfd(2). A blocked signal is never
 // delivered with its default action; it stays pending until it is read.

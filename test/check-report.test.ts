@@ -27,7 +27,7 @@ const ignoring = (signo: number): Partial<ProcessInfo> => ({ signals: { caught: 
 function config(overrides: Partial<Config> = {}): Config {
   return {
     configDirs: ['/etc/app'], processName: 'app', signal: parseSignal('SIGHUP'), debounceMs: 250, settleMs: 500, signalAll: false,
-    handlerWaitMs: 30_000, reloadCommand: undefined, reloadUrl: undefined, reloadTimeoutMs: 10_000, reloadRetries: 10,
+    handlerWaitMs: 30_000, handlerCheck: true, reloadCommand: undefined, reloadUrl: undefined, reloadTimeoutMs: 10_000, reloadRetries: 10,
     logFormat: 'text', logLevel: 'info', metricsAddr: undefined, ...overrides,
   };
 }

@@ -55,6 +55,7 @@ const BAD: readonly BadCase[] = [
   { name: 'DEBOUNCE in hours', env: { DEBOUNCE: '1h' }, mentions: ['DEBOUNCE', '"1h"', 'like 250ms'] },
   { name: 'DEBOUNCE not a duration', env: { DEBOUNCE: 'soon' }, mentions: ['DEBOUNCE', '"soon"'] },
   { name: 'HANDLER_WAIT too long', env: { HANDLER_WAIT: '11m' }, mentions: ['HANDLER_WAIT', '"11m"', 'to 10m'] },
+  { name: 'HANDLER_CHECK not a boolean', env: { HANDLER_CHECK: 'maybe' }, mentions: ['HANDLER_CHECK', '"maybe"', 'true or false'] },
   { name: 'HANDLER_WAIT not a duration', env: { HANDLER_WAIT: '30 s' }, mentions: ['HANDLER_WAIT', '"30 s"'] },
   { name: 'SIGNAL_ALL not a boolean', env: { SIGNAL_ALL: 'maybe' }, mentions: ['SIGNAL_ALL', '"maybe"', 'true or false'] },
   { name: 'LOG_FORMAT unknown', env: { LOG_FORMAT: 'xml' }, mentions: ['LOG_FORMAT', '"xml"', 'text, json'] },

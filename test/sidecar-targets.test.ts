@@ -136,7 +136,7 @@ test('a uid mismatch is explained with both uids and both fixes, and the sidecar
   assert.equal(sidecar.child.exitCode, null);
 });
 
-test('a target that ignores the signal is warned about by name', async (t) => {
+test('a target that ignores the signal is a failed reload, named with the reason, and is not signalled', async (t) => {
   const dir = configDir(t);
   const bin = mkdtempSync(join(tmpdir(), 'ignorer-'));
   t.after(() => rmSync(bin, { recursive: true, force: true }));
@@ -145,8 +145,9 @@ test('a target that ignores the signal is warned about by name', async (t) => {
   const app = await spawnTracked(t, 'sh', ['-c', `trap '' HUP; exec ${join(bin, `ignoring-app-${process.pid}`)} 600`]);
   const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: `ignoring-app-${process.pid}` });
   writeFileSync(join(dir, 'app.conf'), 'v1');
-  await sidecar.waitFor('the ignored-signal warning', (lines) =>
-    lines.some((line) => line.msg === 'target ignores the signal' && /ignores SIGHUP, so it will not reload/.test(String(line['reason']))));
+  await sidecar.waitFor('the ignored-signal failure', (lines) =>
+    lines.some((line) => line.msg === 'reload not sent' && line.level === 'error' && /ignores SIGHUP, so it will not reload/.test(String(line['reason']))));
+  assert.deepEqual(sidecar.messages('reload sent'), []);
   assert.equal(app.exitCode, null, 'the app is still running');
 });
 

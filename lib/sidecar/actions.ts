@@ -21,6 +21,7 @@ export function createActions(config: Config): ReloadAction[] {
           signal: config.signal,
           signalAll: config.signalAll,
           handlerWaitMs: config.handlerWaitMs,
+          handlerCheck: config.handlerCheck,
         });
       }
       case 'url': {

@@ -34,7 +34,7 @@ export type SettingKey =
   | 'configDirs' | 'processName' | 'signal' | 'debounce' | 'settle' | 'signalAll' | 'handlerWait'
   | 'reloadCommand' | 'reloadUrl' | 'reloadMethod' | 'reloadHeadersFile' | 'reloadCaFile' | 'reloadInsecureSkipVerify'
   | 'reloadTimeout' | 'reloadRetries'
-  | 'logFormat' | 'logLevel' | 'metricsAddr' | 'fingerprintKeyFile';
+  | 'logFormat' | 'logLevel' | 'metricsAddr' | 'fingerprintKeyFile' | 'handlerCheck';
 
 export const SETTINGS: readonly SettingSpec[] = [
   {
@@ -65,7 +65,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   {
     key: 'handlerWait', env: 'HANDLER_WAIT', flag: 'handler-wait', type: 'string', defaultValue: '30s', valueName: 'DURATION',
-    meaning: "How long to wait for a target that has not installed its handler yet (the signal's default action would kill it) before that attempt fails (0 to 10m).",
+    meaning: "How long to wait for a target that cannot take the signal safely yet (no handler, and the signal neither blocked nor awaited: its default action would kill it) before giving up on that reload (0 to 10m).",
+  },
+  {
+    key: 'handlerCheck', env: 'HANDLER_CHECK', flag: 'handler-check', type: 'string', defaultValue: 'true', valueName: 'BOOL',
+    meaning: "Signal a target only once /proc shows it takes the signal without dying: a handler, or the signal blocked and read with sigwait (tini) or a signalfd. false sends at once even when that cannot be seen (another uid without CAP_SYS_PTRACE cannot see a sigwait); a target that ignores the signal still fails.",
   },
   {
     key: 'reloadCommand', env: 'RELOAD_COMMAND', flag: 'reload-command', type: 'string', defaultValue: undefined, valueName: 'COMMAND',
@@ -324,6 +328,8 @@ export interface Config {
   readonly signalAll: boolean;
   readonly handlerWaitMs: number;
   /** The command action's argv, when set. */
+  /** Wait until /proc shows the target takes the signal safely (see HANDLER_CHECK); false sends at once. */
+  readonly handlerCheck: boolean;
   readonly reloadCommand: readonly string[] | undefined;
   /** The URL action, when set. */
   readonly reloadUrl: UrlAction | undefined;
@@ -443,6 +449,7 @@ export function buildConfig(values: ReadonlyMap<SettingKey, readonly string[]>):
     settleMs: parseDuration(settingName('settle'), withDefault('settle'), 0, 10_000),
     signalAll: parseBoolean(settingName('signalAll'), withDefault('signalAll')),
     handlerWaitMs: parseDuration(settingName('handlerWait'), withDefault('handlerWait'), 0, 600_000),
+    handlerCheck: parseBoolean(settingName('handlerCheck'), withDefault('handlerCheck')),
     reloadCommand,
     reloadUrl,
     reloadTimeoutMs: parseDuration(settingName('reloadTimeout'), withDefault('reloadTimeout'), 100, 600_000),

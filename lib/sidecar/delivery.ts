@@ -1,6 +1,6 @@
 // Delivers one reload: resolve the targets afresh (so restarts are followed),
-// make sure the signal cannot kill a target that has not installed its
-// handler yet, and send it race-free.
+// make sure the signal cannot kill a target that is not ready for it, and
+// send it race-free.
 //
 // The held targets (held-targets.ts: those the last reload reached, or the
 // start-up lookup found) are signalled first, through the ProcessHandles
@@ -10,25 +10,20 @@
 // milliseconds, and the app is almost always the same process as last time.
 // The scan still runs for every reload, and any target it finds that was not
 // signalled yet (a restart, a second instance) is signalled at once.
-import { setTimeout as sleep } from 'node:timers/promises';
-
-import { combineStatus, defaultActionTerminates, hasCode, ignoresSignal, isSignalPermissionError, listProcessSummaries, maskHas, type ProcessSummary, type ProcStatus, type Signal } from '..';
-import { errorMessage } from './errors';
-import { handlerTimeoutMessage, ignoredSignalMessage, noTargetMessage, permissionMessage } from './diagnosis';
+//
+// Each target is delivered to on its own (target-delivery.ts): one that must
+// be waited for (its handler is not there yet) holds up neither the others
+// nor the scan. A target already reloaded with this content
+// (`alreadyReached`, after a partial delivery) is not signalled again.
+import { listProcessSummaries, type ProcessSummary, type ProcStatus } from '..';
+import { noTargetMessage } from './diagnosis';
 import { type HeldTarget, heldStatus, MAX_HELD, openTarget } from './held-targets';
-import type { Logger } from './log';
 import { selectTargets } from './targets';
+import { deliverToTarget, MAX_WAITING, openFailure, type TargetDeliveryOptions, type TargetOutcome, WaitSlots } from './target-delivery';
 
-export interface DeliveryOptions {
+export interface DeliveryOptions extends TargetDeliveryOptions {
   readonly processName: string;
-  readonly signal: Signal;
   readonly signalAll: boolean;
-  readonly handlerWaitMs: number;
-  readonly log: Logger;
-  /** Aborts a handler wait (shutdown). */
-  readonly abort?: AbortSignal;
-  /** When the change was detected, for the latency in the log (performance.now() ms). */
-  readonly detectedAt?: number;
   readonly selfPid?: number;
   /**
    * Targets held since the last reload or start-up: tried first (see the
@@ -36,6 +31,8 @@ export interface DeliveryOptions {
    * not return.
    */
   readonly held?: readonly HeldTarget[];
+  /** Targets ({@link targetIdentity}) that already have this content: not signalled again. */
+  readonly alreadyReached?: ReadonlySet<string>;
 }
 
 /** sent: every target got the signal. no_target: nothing to signal. failed: some target did not get it. */
@@ -45,11 +42,19 @@ export interface DeliveryReport {
   readonly status: DeliveryStatus;
   /** Targets that got the signal, at most {@link MAX_HELD}, handles open: pass them as `held` next time, or close them. */
   readonly delivered: readonly HeldTarget[];
-  /** Why a target was not signalled: 'permission', 'handler_timeout', 'exited', 'shutdown', 'error'. */
+  /**
+   * Why a target was not signalled: 'permission', 'handler_timeout',
+   * 'ignored', 'exited', 'shutdown', 'error'.
+   */
   readonly failures: readonly string[];
+  /** Every target ({@link targetIdentity}) that has this content now: signalled by this delivery, or already reached. */
+  readonly reached: readonly string[];
 }
 
-const HANDLER_POLL_MS = 20;
+/** A target's identity across reloads: its pid and start time, which a restart or a reused pid changes. */
+export function targetIdentity(target: { readonly pid: number; readonly startTime: number }): string {
+  return `${target.pid}@${target.startTime}`;
+}
 
 export async function deliverReload(options: DeliveryOptions): Promise<DeliveryReport> {
   const delivered: HeldTarget[] = [];
@@ -64,13 +69,32 @@ export async function deliverReload(options: DeliveryOptions): Promise<DeliveryR
 
 async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promise<DeliveryReport> {
   const selfPid = options.selfPid ?? process.pid;
+  const alreadyReached = options.alreadyReached ?? new Set<string>();
   const failures: string[] = [];
+  const reached: string[] = [];
+  const skipped: ProcessSummary[] = [];
   const handled = new Set<string>();
-  const record = (outcome: HeldTarget | string): void => {
-    if (typeof outcome === 'string') failures.push(outcome);
+  const deliveries: Promise<void>[] = [];
+  const slots = new WaitSlots(MAX_WAITING);
+  const keep = (held: HeldTarget): void => {
     // Past MAX_HELD a handle is closed as soon as its signal is out.
-    else if (delivered.length < MAX_HELD) delivered.push(outcome);
-    else outcome.handle.close();
+    if (delivered.length < MAX_HELD) delivered.push(held);
+    else held.handle.close();
+  };
+  const record = (outcome: TargetOutcome): void => {
+    if (typeof outcome === 'string') {
+      failures.push(outcome);
+    } else {
+      reached.push(targetIdentity(outcome.summary));
+      keep(outcome);
+    }
+  };
+  // A target that takes the signal now is signalled before this returns;
+  // one that must be waited for goes on by itself.
+  const start = (held: HeldTarget, status: ProcStatus): void => {
+    const outcome = deliverToTarget(held, status, options, slots);
+    if (outcome instanceof Promise) deliveries.push(outcome.then(record));
+    else record(outcome);
   };
 
   for (const held of options.held ?? []) {
@@ -79,144 +103,53 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
       held.handle.close();
       continue;
     }
-    handled.add(identity(held.summary));
-    record(await deliverThrough(held, status, options));
+    const identity = targetIdentity(held.summary);
+    handled.add(identity);
+    if (alreadyReached.has(identity)) {
+      skipped.push(held.summary);
+      reached.push(identity);
+      keep(held);
+    } else {
+      start(held, status);
+    }
   }
 
-  const processes = listProcessSummaries();
-  const { targets, workers } = selectTargets(processes, options.processName, options.signalAll, selfPid);
-  for (const target of targets) {
-    if (handled.has(identity(target))) continue;
-    handled.add(identity(target));
-    const opened = openTarget(target);
-    if ('held' in opened) record(await deliverThrough(opened.held, opened.status, options));
-    else record(openFailure(target, opened.error, options.log));
+  let processes: ProcessSummary[];
+  let workers: readonly ProcessSummary[];
+  try {
+    processes = listProcessSummaries();
+    const selection = selectTargets(processes, options.processName, options.signalAll, selfPid);
+    workers = selection.workers;
+    for (const target of selection.targets) {
+      const identity = targetIdentity(target);
+      if (handled.has(identity)) continue;
+      handled.add(identity);
+      if (alreadyReached.has(identity)) {
+        skipped.push(target);
+        reached.push(identity);
+        continue;
+      }
+      const opened = openTarget(target);
+      if ('held' in opened) start(opened.held, opened.status);
+      else failures.push(openFailure(target, opened.error, options.log));
+    }
+  } catch (error) {
+    // The deliveries under way finish first, so that every handle they keep
+    // is in `delivered` when deliverReload closes them.
+    await Promise.allSettled(deliveries);
+    throw error;
   }
   // After the signals: the first line logged brings the reloader's "change detected" with it.
+  if (skipped.length > 0) {
+    options.log.info('not signalled again: already reloaded with this content', { pids: skipped.map((target) => target.pid) });
+  }
   if (workers.length > 0) {
     options.log.debug('workers skipped', { pids: workers.map((info) => info.pid) });
   }
+  await Promise.all(deliveries);
   if (handled.size === 0) {
     options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
-    return { status: 'no_target', delivered: [], failures: [] };
+    return { status: 'no_target', delivered: [], failures: [], reached: [] };
   }
-  return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures };
-}
-
-function identity(target: ProcessSummary): string {
-  return `${target.pid}@${target.startTime}`;
-}
-
-function openFailure(target: ProcessSummary, error: unknown, log: Logger): string {
-  if (hasCode(error, 'ESRCH')) {
-    log.warn('target exited before the reload', { pid: target.pid, process: target.comm });
-    return 'exited';
-  }
-  log.error('reload not sent', { pid: target.pid, reason: errorMessage(error) });
-  return 'error';
-}
-
-/** Signals one target once it is safe to; closes its handle unless it is returned. */
-async function deliverThrough(held: HeldTarget, initial: ProcStatus, options: DeliveryOptions): Promise<HeldTarget | string> {
-  let outcome: HeldTarget | string = 'error';
-  try {
-    outcome = await sendThrough(held, initial, options);
-  } catch (error) {
-    // A status that does not parse, say: this target fails, the others are still tried.
-    options.log.error('reload not sent', { pid: held.summary.pid, reason: errorMessage(error) });
-  } finally {
-    if (typeof outcome === 'string') held.handle.close();
-  }
-  return outcome;
-}
-
-async function sendThrough(held: HeldTarget, initial: ProcStatus, options: DeliveryOptions): Promise<HeldTarget | string> {
-  const { signal, log } = options;
-  const { summary, handle } = held;
-  // No await on the usual path, where the handler is in place: the signal
-  // then goes out in the same turn as the event that called for it.
-  const status = safeToSignal(initial, signal.number) ? initial : await waitForHandler(held, initial, options);
-  if (status === 'exited') {
-    log.warn('target exited before the reload', { pid: summary.pid, process: summary.comm });
-    return 'exited';
-  }
-  if (status === 'aborted') {
-    log.info('reload abandoned: shutting down', { pid: summary.pid, process: summary.comm });
-    return 'shutdown';
-  }
-  if (status === 'timeout') {
-    log.error('reload not sent', { pid: summary.pid, reason: handlerTimeoutMessage(summary, signal.name, options.handlerWaitMs) });
-    return 'handler_timeout';
-  }
-  try {
-    handle.signal(signal.number);
-  } catch (error) {
-    if (isSignalPermissionError(error)) {
-      log.error('reload not sent', { pid: summary.pid, reason: permissionMessage(signal.name, error.permission) });
-      return 'permission';
-    }
-    if (hasCode(error, 'ESRCH')) {
-      log.warn('target exited before the reload', { pid: summary.pid, process: summary.comm });
-      return 'exited';
-    }
-    log.error('reload not sent', { pid: summary.pid, reason: errorMessage(error) });
-    return 'error';
-  }
-  // Every line about this delivery is written after the signal: the app is
-  // waiting for it, and nothing here changes whether it should be sent.
-  log.info('reload sent', {
-    pid: summary.pid,
-    process: summary.comm,
-    signal: signal.name,
-    method: handle.method,
-    latency_ms: options.detectedAt === undefined ? undefined : Number((performance.now() - options.detectedAt).toFixed(3)),
-  });
-  const info = combineStatus(summary, status);
-  if (ignoresSignal(info, signal.number)) {
-    log.warn('target ignores the signal', { pid: summary.pid, reason: ignoredSignalMessage(info, signal.name) });
-  }
-  return held;
-}
-
-/**
- * True when delivering the signal cannot kill the target: it catches or
- * ignores the signal, or the signal's default action does not terminate. A
- * process still starting up may not have installed its handler yet;
- * signalling it then would kill the app we meant to reload.
- */
-function safeToSignal(status: ProcStatus, signo: number): boolean {
-  return !defaultActionTerminates(signo) || maskHas(status.signals.caught, signo) || maskHas(status.signals.ignored, signo);
-}
-
-/** Polls the target's status until {@link safeToSignal}, it exits, the wait times out or shutdown aborts it. */
-async function waitForHandler(
-  held: HeldTarget,
-  initial: ProcStatus,
-  options: DeliveryOptions,
-): Promise<ProcStatus | 'exited' | 'timeout' | 'aborted'> {
-  const signo = options.signal.number;
-  const deadline = performance.now() + options.handlerWaitMs;
-  let current = initial;
-  let logged = false;
-  for (;;) {
-    if (safeToSignal(current, signo)) return current;
-    if (performance.now() >= deadline) return 'timeout';
-    if (!logged) {
-      options.log.info('waiting for the target to install its signal handler', {
-        pid: held.summary.pid, process: held.summary.comm, signal: options.signal.name, max_wait_ms: options.handlerWaitMs,
-      });
-      logged = true;
-    }
-    try {
-      await sleep(HANDLER_POLL_MS, undefined, options.abort === undefined ? {} : { signal: options.abort });
-    } catch {
-      return 'aborted';
-    }
-    try {
-      current = held.handle.status();
-    } catch (error) {
-      if (hasCode(error, 'ESRCH')) return 'exited';
-      throw error;
-    }
-  }
+  return { status: failures.length === 0 ? 'sent' : 'failed', delivered, failures, reached };
 }

@@ -7,7 +7,7 @@
 // prove it is still one the scan would choose: alive, the same program under
 // the same name, with the same parent (delivery.ts leaves anything else to
 // the scan).
-import { openProcess, type ProcessHandle, type ProcessSummary, type ProcStatus, readProcessSummary } from '..';
+import { hasCode, openProcess, type ProcessHandle, type ProcessSummary, type ProcStatus, readProcessSummary, readSignalReception, type SignalReception } from '..';
 import { matchesName } from './targets';
 
 /** A target and the handle that reaches it. */
@@ -77,4 +77,25 @@ export function heldStatus(held: HeldTarget, processName: string): ProcStatus | 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * How the held process takes signal `signo`, judged from `status` (just read
+ * through the handle) and, unless that shows a handler, from its threads and
+ * descriptors in /proc; undefined once it has exited. Those are read by pid,
+ * so the handle is read once more afterwards: a process still alive then is
+ * the one that had the pid throughout, as no pid is reused while its process
+ * lives.
+ */
+export function heldReception(held: HeldTarget, status: ProcStatus, signo: number): SignalReception | undefined {
+  const reception = readSignalReception(held.summary.pid, signo, { status });
+  if (reception === undefined) return undefined;
+  if (reception.by === 'handler') return reception;
+  try {
+    held.handle.status();
+  } catch (error) {
+    if (hasCode(error, 'ESRCH')) return undefined;
+    throw error;
+  }
+  return reception;
 }

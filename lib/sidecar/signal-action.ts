@@ -14,12 +14,19 @@ export interface SignalSettings {
   readonly signal: Signal;
   readonly signalAll: boolean;
   readonly handlerWaitMs: number;
+  readonly handlerCheck: boolean;
 }
 
 export class SignalAction implements ReloadAction {
   readonly name = 'signal';
   /** Targets the last reload reached, or start-up found, handles open: tried first next time. */
   #held: readonly HeldTarget[] = [];
+  /**
+   * After a run that reached some targets and not others: the content, and
+   * who has it (targetIdentity). A retry, or a later check of the same
+   * content, signals only the targets that missed it.
+   */
+  #partial: { readonly digest: string; readonly reached: ReadonlySet<string> } | undefined;
 
   constructor(private readonly settings: SignalSettings) {}
 
@@ -36,14 +43,20 @@ export class SignalAction implements ReloadAction {
     // The delivery takes the held handles over, and closes what it does not return.
     const held = this.#held;
     this.#held = [];
+    const digest = run.fingerprint.digest;
+    const partial = this.#partial?.digest === digest ? this.#partial : undefined;
     const report = await deliverReload({
       ...this.settings,
       log: run.log,
       abort: run.abort,
       held,
       detectedAt: run.detectedAt,
+      ...(partial === undefined ? {} : { alreadyReached: partial.reached }),
     });
     this.#held = report.delivered;
+    this.#partial = report.status === 'failed' && report.reached.length + (partial?.reached.size ?? 0) > 0
+      ? { digest, reached: new Set([...(partial?.reached ?? []), ...report.reached]) }
+      : undefined;
     if (report.status === 'sent') return { result: 'success' };
     if (report.status === 'no_target') return { result: 'no_target', reason: `no process named ${this.settings.processName}` };
     if (report.failures.includes('shutdown')) return { result: 'shutdown' };

@@ -7,12 +7,15 @@
 import { statSync } from 'node:fs';
 
 import {
-  catchesSignal, defaultActionTerminates, type Fingerprint, fingerprintSync, ignoresSignal, isKubeletVolume, type ProcessInfo,
-  type SignalPermission, uidsAllowSignal,
+  catchesSignal, defaultAction, type Fingerprint, fingerprintSync, ignoresSignal, isKubeletVolume, type ProcessInfo,
+  receptionIsSafe, type SignalPermission, type SignalReception, uidsAllowSignal,
 } from '../..';
 import { type ActionName, actionsOf, type Config, redactUrl } from '../config';
 import type { Resolution } from '../executable';
-import { ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage } from '../diagnosis';
+import {
+  describeReception, ignoredSignalMessage, noHandlerMessage, noTargetMessage, permissionMessage, reloadSignalWarning, unseenReceptionMessage,
+} from '../diagnosis';
+import { shownText } from '../log';
 import { processNames, selectTargets } from '../targets';
 import { unreadableFix, watchProblemFix } from '../watch-diagnosis';
 
@@ -39,6 +42,10 @@ export interface TargetReport {
   readonly catches: boolean;
   /** The signal is set to SIG_IGN: it arrives and does nothing. */
   readonly ignores: boolean;
+  /** How it would take the signal: handler, sigwait, signalfd, blocked, ignored, default or unknown (see the library's SignalReception). */
+  readonly reception: SignalReception['by'];
+  /** The same, in words. */
+  readonly receives: string;
   /** kill(2) would allow it: same uid, or CAP_KILL. */
   readonly permitted: boolean;
   /** Why a reload would not work for this target; null when it would (null, not absent, in the JSON report). */
@@ -148,26 +155,55 @@ export function directoryWarnings(directories: readonly DirectoryReport[], uid: 
 }
 
 /** Analyses whom a reload would signal, and whether each would get the signal safely. Pure. */
+/** How a process takes the signal; undefined when it has exited. */
+export type ReceptionOf = (target: ProcessInfo) => SignalReception | undefined;
+
+/** From the signal masks alone, for a report built without reading each thread (handler, ignored, or its default action). */
+export function receptionFromMasks(signo: number): ReceptionOf {
+  return (target) => {
+    if (catchesSignal(target, signo)) return { by: 'handler' };
+    if (ignoresSignal(target, signo)) return { by: 'ignored' };
+    return { by: 'default', action: defaultAction(signo), threads: [target.pid] };
+  };
+}
+
 export function inspectTargets(
   config: Config,
   processes: readonly ProcessInfo[],
   identity: Identity,
-): Pick<CheckReport, 'targets' | 'workers' | 'problems'> {
+  receptionOf: ReceptionOf = receptionFromMasks(config.signal.number),
+): Pick<CheckReport, 'targets' | 'workers' | 'problems' | 'warnings'> {
   const name = config.processName;
-  if (name === undefined) return { targets: [], workers: [], problems: [] };
+  if (name === undefined) return { targets: [], workers: [], problems: [], warnings: [] };
+  const signalWarning = reloadSignalWarning(config.signal);
+  const warnings = signalWarning === undefined ? [] : [signalWarning];
   const { targets, workers } = selectTargets(processes, name, config.signalAll, identity.selfPid);
   if (targets.length === 0) {
-    return { targets: [], workers: [], problems: [noTargetMessage(name, processes, identity.selfPid)] };
+    return { targets: [], workers: [], problems: [noTargetMessage(name, processes, identity.selfPid)], warnings };
   }
-  const reports = targets.map((target) => inspectTarget(config, target, identity));
+  const reports: TargetReport[] = [];
+  for (const target of targets) {
+    const reception = receptionOf(target);
+    // Gone since the scan: a reload would not find it either.
+    if (reception === undefined) continue;
+    const report = inspectTarget(config, target, reception, identity);
+    reports.push(report);
+    if (!config.handlerCheck && report.problem === null && !receptionIsSafe(reception)) {
+      warnings.push(
+        `HANDLER_CHECK is false: ${config.signal.name} would be sent to ${shownText(target.comm)} (pid ${target.pid}) at once, ` +
+          `although it takes it ${report.receives}.`,
+      );
+    }
+  }
   return {
     targets: reports,
     workers: workers.map((info) => ({ pid: info.pid, comm: info.comm })),
     problems: reports.flatMap((report) => (report.problem === null ? [] : [report.problem])),
+    warnings,
   };
 }
 
-function inspectTarget(config: Config, target: ProcessInfo, identity: Identity): TargetReport {
+function inspectTarget(config: Config, target: ProcessInfo, reception: SignalReception, identity: Identity): TargetReport {
   const { signal } = config;
   const catches = catchesSignal(target, signal.number);
   const ignores = ignoresSignal(target, signal.number);
@@ -183,9 +219,11 @@ function inspectTarget(config: Config, target: ProcessInfo, identity: Identity):
   let problem: string | null = null;
   if (!permitted) {
     problem = `likely to fail: ${permissionMessage(signal.name, permission)}`;
-  } else if (ignores) {
+  } else if (reception.by === 'ignored') {
     problem = ignoredSignalMessage(target, signal.name);
-  } else if (!catches && defaultActionTerminates(signal.number)) {
+  } else if (config.handlerCheck && reception.by === 'unknown') {
+    problem = unseenReceptionMessage(target, signal.name, reception.threads, identity.euid, config.handlerWaitMs);
+  } else if (config.handlerCheck && !receptionIsSafe(reception)) {
     problem = noHandlerMessage(target, signal.name, config.handlerWaitMs);
   }
   return {
@@ -195,6 +233,8 @@ function inspectTarget(config: Config, target: ProcessInfo, identity: Identity):
     uid: target.uid,
     catches,
     ignores,
+    reception: reception.by,
+    receives: describeReception(reception, signal.name, identity.euid),
     permitted,
     problem,
   };
@@ -225,10 +265,10 @@ export function inspectUrl(config: Config, probe: Probes['url']): UrlReport | nu
 
 /** `key`: the fingerprints' key, from FINGERPRINT_KEY_FILE or random (fingerprint-key.ts). */
 export function buildReport(
-  config: Config, processes: readonly ProcessInfo[], identity: Identity, probes: Probes = {}, key?: Buffer,
+  config: Config, processes: readonly ProcessInfo[], identity: Identity, probes: Probes = {}, key?: Buffer, receptionOf?: ReceptionOf,
 ): CheckReport {
   const directories = config.configDirs.map((dir) => inspectDirectory(dir, key));
-  const targets = inspectTargets(config, processes, identity);
+  const targets = inspectTargets(config, processes, identity, receptionOf);
   const command = inspectCommand(config, probes.command);
   const url = inspectUrl(config, probes.url);
   const problems = [
@@ -247,7 +287,7 @@ export function buildReport(
     fingerprint: fingerprintSync(config.configDirs, key === undefined ? {} : { key }).digest,
     fingerprintKey: config.fingerprintKeyFile === undefined ? 'random' : 'file',
     ...targets,
-    warnings: directoryWarnings(directories, identity.euid),
+    warnings: [...directoryWarnings(directories, identity.euid), ...targets.warnings],
     problems,
   };
 }

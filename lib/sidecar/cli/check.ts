@@ -5,7 +5,7 @@
 // Meant for `kubectl exec POD -c config-reloader -- config-reloader check`.
 // Exit 0 when a reload would work, 1 otherwise.
 // Text for people; JSON (one object) with --log-format json, for scripts.
-import { CAP_KILL, hasEffectiveCapability, listProcesses } from '../..';
+import { CAP_KILL, hasEffectiveCapability, listProcesses, readSignalReception } from '../..';
 import { readCaFile } from '../ca-file';
 import type { Config } from '../config';
 import { formatDuration } from '../config';
@@ -13,6 +13,7 @@ import { errorMessage } from '../errors';
 import { resolveExecutable } from '../executable';
 import { readHeaders } from '../headers-file';
 import { sendRequest } from '../http-request';
+import { shownText } from '../log';
 import { buildReport, type CheckReport, type Identity, type Probes } from './check-report';
 
 export async function runCheck(config: Config, out: NodeJS.WritableStream, fingerprintKey?: Buffer): Promise<number> {
@@ -22,7 +23,9 @@ export async function runCheck(config: Config, out: NodeJS.WritableStream, finge
     euid: process.geteuid?.() ?? -1,
     haveCapKill: hasEffectiveCapability(CAP_KILL),
   };
-  const report = buildReport(config, listProcesses(), identity, await probe(config), fingerprintKey);
+  // Read as the sidecar reads it before each signal (target-delivery.ts): both decide alike.
+  const receptionOf = (target: { readonly pid: number }) => readSignalReception(target.pid, config.signal.number);
+  const report = buildReport(config, listProcesses(), identity, await probe(config), fingerprintKey, receptionOf);
   out.write(config.logFormat === 'json' ? `${JSON.stringify(report)}\n` : formatReport(report, config));
   return report.ok ? 0 : 1;
 }
@@ -81,13 +84,14 @@ function formatReport(report: CheckReport, config: Config): string {
     lines.push(`targets: ${report.targets.length === 0 ? 'none' : report.targets.length}`);
     for (const target of report.targets) {
       lines.push(
-        `  pid ${target.pid} ${target.comm} (answers to ${target.names.join(', ')}), uid ${target.uid}: ` +
+        `  pid ${target.pid} ${shownText(target.comm)} (answers to ${target.names.map(shownText).join(', ')}), uid ${target.uid}: ` +
           `catches ${String(report.signal)} ${yesNo(target.catches)}, ignores it ${yesNo(target.ignores)}, ` +
           `may signal ${yesNo(target.permitted)} -> ${target.problem === null ? 'ok' : 'PROBLEM'}`,
+        `    receives ${String(report.signal)}: ${target.receives}`,
       );
     }
     if (report.workers.length > 0) {
-      lines.push(`workers skipped (their parent reloads them): ${report.workers.map((worker) => `${worker.pid} ${worker.comm}`).join(', ')}`);
+      lines.push(`workers skipped (their parent reloads them): ${report.workers.map((worker) => `${worker.pid} ${shownText(worker.comm)}`).join(', ')}`);
     }
   }
   for (const warning of report.warnings) lines.push(`warning: ${warning}`);

@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode, NATIVE_ADDON_MISSING } from '../..';
 import { errorMessage } from '../errors';
 import { actionsOf, type Config, redactUrl } from '../config';
+import { reloadSignalWarning } from '../diagnosis';
 import type { HttpEndpoint } from '../http-server';
 import type { Logger } from '../log';
 import { nullObserver, type ReloadObserver } from '../observer';
@@ -100,11 +101,16 @@ export async function runSidecar(options: RunOptions): Promise<number> {
     reload_retries: config.reloadRetries,
     debounce_ms: config.debounceMs,
     settle_ms: config.settleMs,
+    handler_check: config.handlerCheck,
     log_format: config.logFormat,
     log_level: config.logLevel,
     metrics_addr: endpoint?.address ?? 'off',
   });
   if (endpoint !== undefined) log.info('serving /healthz, /readyz and /metrics', { addr: endpoint.address });
+  if (config.processName !== undefined) {
+    const signalWarning = reloadSignalWarning(config.signal);
+    if (signalWarning !== undefined) log.warn('reload signal stops most apps', { signal: config.signal.name, reason: signalWarning });
+  }
 
   reloader = new Reloader({ config, log, observer, ...(options.fingerprintKey === undefined ? {} : { fingerprintKey: options.fingerprintKey }) });
   let code = 0;
