@@ -10,7 +10,9 @@ import type { CheckReport } from '../lib/sidecar/cli/check-report';
 import { fingerprintSync } from '../lib/fingerprint';
 import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { describeResult, runCommand, spawnTracked } from './helpers/child-process';
+import { CLI_IN_PACKAGE } from './helpers/cli-bundle';
 import { NamedApp } from './helpers/named-app';
+import { copyPackageReadableByAll } from './helpers/package-copy';
 import { CLI, SidecarProcess } from './helpers/sidecar-process';
 import { waitFor } from './helpers/wait-for';
 
@@ -44,10 +46,15 @@ function makeDirs(t: { after(fn: () => void): void }): Dirs {
   return { volume, plain, keyFile };
 }
 
-function check(dirs: Dirs, name: string, extra: readonly string[] = [], wrapper: readonly string[] = []) {
-  const [command = process.execPath, ...args] = [...wrapper, process.execPath, CLI, 'check', '--config-dir', `${dirs.volume},${dirs.plain}`, '--process-name', name, '--fingerprint-key-file', dirs.keyFile, ...extra];
+/** Runs `check`; `cli` is another copy of the command, for a uid that cannot read this checkout. */
+function check(dirs: Dirs, name: string, extra: readonly string[] = [], wrapper: readonly string[] = [], cli = CLI) {
+  const [command = process.execPath, ...args] = [...wrapper, process.execPath, cli, 'check', '--config-dir', `${dirs.volume},${dirs.plain}`, '--process-name', name, '--fingerprint-key-file', dirs.keyFile, ...extra];
   return runCommand(command, args, { env: ENV });
 }
+
+
+/** The command in a copy of the package that any uid can read, wherever this checkout sits (a clone under /root or a 0700 directory). */
+const readableCli = (t: { after(fn: () => unknown): void }): string => join(copyPackageReadableByAll(t), CLI_IN_PACKAGE);
 
 test('check shows each directory with its kind, file count and fingerprint, and the target, and exits 0', async (t) => {
   const dirs = makeDirs(t);
@@ -140,7 +147,7 @@ test('check run as another uid without CAP_KILL predicts EPERM, with the fix', {
   const dirs = makeDirs(t);
   const name = `check-uid-${process.pid}`;
   const app = await NamedApp.start(t, name); // runs as root
-  const result = await check(dirs, name, [], NOBODY);
+  const result = await check(dirs, name, [], NOBODY, readableCli(t));
   assert.equal(result.code, 1, describeResult(result));
   assert.match(result.stdout, new RegExp(`^ {2}pid ${app.pid} .*uid 0: catches SIGHUP yes, .*may signal no -> PROBLEM$`, 'm'));
   assert.match(result.stdout, /^problem: likely to fail: cannot send SIGHUP to .* uid 0\): operation not permitted; this sidecar runs as uid 65534 without CAP_KILL\. Fix: /m);
@@ -150,7 +157,7 @@ test('check run as the target\'s own uid needs no capability', { skip: !isRoot &
   const dirs = makeDirs(t);
   const name = `check-same-${process.pid}`;
   const app = await NamedApp.start(t, name, { wrapper: NOBODY });
-  const result = await check(dirs, name, [], NOBODY);
+  const result = await check(dirs, name, [], NOBODY, readableCli(t));
   assert.equal(result.code, 0, describeResult(result));
   assert.match(result.stdout, new RegExp(`^ {2}pid ${app.pid} .*uid 65534: catches SIGHUP yes, .*may signal yes -> ok$`, 'm'));
 });
