@@ -19,12 +19,13 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 
-import { hasCode } from './errors';
+import { abortError, hasCode } from './errors';
 import { closedError, explainInotifyError } from './inotify-errors';
 import { decodeEvent, type EventWatch, type InotifyEvent, overflowEvent, type Watch } from './inotify-event';
 export type { Watch } from './inotify-event';
 import { IN_IGNORED, IN_MASK_ADD, IN_Q_OVERFLOW } from './inotify-flags';
 import { native, type NativeInotifyHandle, type RawNames } from './native';
+import { PushIterator } from './push-iterator';
 
 export type {
   InotifyEvent, InotifyEventBase, InotifyFileEvent, InotifyNameEvent, InotifyOverflowEvent, InotifySelfEvent,
@@ -323,31 +324,28 @@ function describe(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
-class EventQueue implements AsyncIterableIterator<InotifyEvent> {
+class EventQueue extends PushIterator<InotifyEvent> {
   // Consumed from #head rather than by shift(): a burst queues thousands of
   // events, and shift() may copy the rest of an array that large each time.
   #queue: Array<InotifyEvent | undefined> = [];
   #head = 0;
-  #waiter: { resolve: (result: IteratorResult<InotifyEvent>) => void; reject: (error: unknown) => void } | undefined;
-  #done = false;
-  #failure: unknown;
   readonly #onBatch = (events: InotifyEvent[]): void => this.#push(events);
-  readonly #onClose = (): void => this.#finish(undefined);
-  readonly #onError = (error: Error): void => this.#finish(error);
-  readonly #onAbort = (): void => this.#finish(abortError(this.signal));
+  readonly #onClose = (): void => this.end(undefined);
+  readonly #onError = (error: Error): void => this.end(error);
+  readonly #onAbort = (): void => this.end(abortError(this.signal));
 
   constructor(
     private readonly inotify: Inotify,
     private readonly capacity: number,
     private readonly signal: AbortSignal | undefined,
   ) {
+    super();
     if (signal?.aborted) {
-      this.#done = true;
-      this.#failure = abortError(signal);
+      this.end(abortError(signal));
       return;
     }
     if (inotify.closed) {
-      this.#done = true;
+      this.end(undefined);
       return;
     }
     inotify.on('batch', this.#onBatch);
@@ -356,77 +354,36 @@ class EventQueue implements AsyncIterableIterator<InotifyEvent> {
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  next(): Promise<IteratorResult<InotifyEvent>> {
+  protected take(): InotifyEvent | undefined {
     const event = this.#queue[this.#head];
-    if (event !== undefined) {
-      this.#queue[this.#head++] = undefined;
-      if (this.#head === this.#queue.length) this.#clear();
-      return Promise.resolve({ value: event, done: false });
-    }
-    if (this.#done) {
-      const failure = this.#failure;
-      this.#failure = undefined;
-      return failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(failure);
-    }
-    return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-    });
+    if (event === undefined) return undefined;
+    this.#queue[this.#head++] = undefined;
+    if (this.#head === this.#queue.length) this.discard();
+    return event;
   }
 
-  return(): Promise<IteratorResult<InotifyEvent>> {
-    this.#clear();
-    this.#finish(undefined);
-    this.#failure = undefined;
-    return Promise.resolve({ value: undefined, done: true });
+  protected discard(): void {
+    this.#queue = [];
+    this.#head = 0;
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<InotifyEvent> {
-    return this;
+  protected detach(): void {
+    this.inotify.off('batch', this.#onBatch);
+    this.inotify.off('close', this.#onClose);
+    this.inotify.off('error', this.#onError);
+    this.signal?.removeEventListener('abort', this.#onAbort);
   }
 
   #push(events: InotifyEvent[]): void {
     for (const event of events) {
-      const waiter = this.#waiter;
-      if (waiter !== undefined) {
-        this.#waiter = undefined;
-        waiter.resolve({ value: event, done: false });
-      } else if (this.#queue.length - this.#head >= this.capacity) {
+      if (this.offer(event)) continue;
+      if (this.#queue.length - this.#head >= this.capacity) {
         // Dropping silently would hide changes; one overflow tells the consumer to rescan.
-        this.#clear();
+        this.discard();
         this.#queue.push(overflowEvent('queue'));
       } else {
         this.#queue.push(event);
       }
     }
   }
-
-  #clear(): void {
-    this.#queue = [];
-    this.#head = 0;
-  }
-
-  #finish(failure: unknown): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.inotify.off('batch', this.#onBatch);
-    this.inotify.off('close', this.#onClose);
-    this.inotify.off('error', this.#onError);
-    this.signal?.removeEventListener('abort', this.#onAbort);
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    if (waiter === undefined) {
-      this.#failure = failure;
-    } else if (failure === undefined) {
-      waiter.resolve({ value: undefined, done: true });
-    } else {
-      waiter.reject(failure);
-    }
-  }
-}
-
-function abortError(signal: AbortSignal | undefined): Error {
-  const error = new Error('The operation was aborted', { cause: signal?.reason });
-  error.name = 'AbortError';
-  (error as NodeJS.ErrnoException).code = 'ABORT_ERR';
-  return error;
 }

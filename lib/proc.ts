@@ -91,8 +91,8 @@ function readExe(dir: string): string | undefined {
   }
 }
 
-/** Runs a read of /proc/<pid>, giving undefined when the process has exited. */
-function unlessVanished<T>(read: () => T): T | undefined {
+/** Runs a read of /proc/<pid>, giving undefined when the process (or thread) has exited. */
+export function unlessVanished<T>(read: () => T): T | undefined {
   try {
     return read();
   } catch (error) {

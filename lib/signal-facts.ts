@@ -20,6 +20,7 @@
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 
 import { hasCode } from './errors';
+import { unlessVanished } from './proc';
 import { maskHas, parseStatus, type ProcStatus } from './proc-parse';
 import { readFileShared } from './read-file-shared';
 import { judgeSignalReception, type SignalFacts, type SignalReception, type ThreadSignalState, type ThreadWait } from './signal-reception';
@@ -208,14 +209,5 @@ class FactsReader {
       }
     }
     return masks;
-  }
-}
-
-function unlessVanished<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (error) {
-    if (hasCode(error, ...VANISHED)) return undefined;
-    throw error;
   }
 }
