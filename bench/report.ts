@@ -1,7 +1,7 @@
 // The tables a run prints, built from its results.
 import { BARE_NODE, START_SAMPLE_MS } from './footprint';
 import type { Results } from './results';
-import { BASELINE_UPDATES } from './soak';
+import { BASELINE_UPDATES, SOAK_SETTLE_MS } from './soak';
 import type { Cell, Table } from './table';
 import { formatNumber } from './table';
 
@@ -160,7 +160,7 @@ export function buildTables(results: Results, options: Options): Table[] {
     tables.push({
       title: `Soak: ${soak.updates.toLocaleString('en-US')} kubelet updates, one at a time`,
       columns: ['point', 'updates', 'RSS MiB', 'descriptors'],
-      rows: [point('start (ready)', soak.start), point(`after ${BASELINE_UPDATES.toLocaleString('en-US')}`, soak.baseline), point('peak RSS', soak.peak), point('end, after 12 s quiet', soak.end)],
+      rows: [point('start (ready)', soak.start), point(`after ${BASELINE_UPDATES.toLocaleString('en-US')}`, soak.baseline), point('peak RSS', soak.peak), point(`end, after ${SOAK_SETTLE_MS / 1000} s quiet`, soak.end)],
       notes: [
         `${soak.lost} lost, ${soak.extra} extra, ${formatNumber(soak.durationMs / 1000, 0)} s. Each update waits for its signal (1 s, then lost); no pause between them except 200 ms before each sample.`,
         ...(soak.error === undefined ? [] : [`- failed: ${soak.error}`]),

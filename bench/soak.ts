@@ -42,8 +42,8 @@ export const BASELINE_UPDATES = 1000;
 const SAMPLE_EVERY = 250;
 /** Quiet before each sample, so that no reload is in progress. */
 const PAUSE_MS = 200;
-/** Quiet before the last sample: long enough for V8's memory reducer. */
-const SETTLE_MS = 12000;
+/** Quiet before the last sample: long enough for V8's memory reducer to have run its full collections. */
+export const SOAK_SETTLE_MS = 30000;
 
 export async function measureSoak(programs: CPrograms, tmpRoot: string, updates: number, progress: (message: string) => void): Promise<SoakResult> {
   const program = join(tmpRoot, `soak-${process.pid}`.slice(0, 15));
@@ -73,7 +73,7 @@ export async function measureSoak(programs: CPrograms, tmpRoot: string, updates:
         if (published % SAMPLE_EVERY === 0 || published === BASELINE_UPDATES) await sample(PAUSE_MS);
         if (published % 2000 === 0) progress(`soak: ${published} of ${updates} updates`);
       }
-      await sample(SETTLE_MS);
+      await sample(SOAK_SETTLE_MS);
     } finally {
       await child.stop();
     }
