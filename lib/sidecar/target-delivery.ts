@@ -129,7 +129,7 @@ function mayGo(reception: SignalReception, options: TargetDeliveryOptions): bool
 function assess(held: HeldTarget, status: ProcStatus, options: TargetDeliveryOptions): TargetOutcome | Waited {
   const reception = heldReception(held, status, options.signal.number);
   if (reception === undefined) return exited(held.summary, options.log);
-  if (mayGo(reception, options)) return send(held, status, reception, options);
+  if (mayGo(reception, options)) return send(held, reception, options);
   return { status, reception };
 }
 
@@ -162,7 +162,7 @@ async function waitInTurn(held: HeldTarget, waited: Waited, options: TargetDeliv
         options.log.error('reload not sent', { pid: target.summary.pid, reason: timeoutMessage(target.summary, waitedFor.reception, options) });
         return 'handler_timeout';
       }
-      return send(target, waitedFor.status, waitedFor.reception, options);
+      return send(target, waitedFor.reception, options);
     });
   } catch (error) {
     options.log.error('reload not sent', { pid: target.summary.pid, reason: errorMessage(error) });
@@ -191,7 +191,7 @@ export function openFailure(target: ProcessSummary, error: unknown, log: Logger)
 }
 
 /** Sends the signal through the target's handle, unless the target ignores it. */
-function send(held: HeldTarget, status: ProcStatus, reception: SignalReception, options: TargetDeliveryOptions): TargetOutcome {
+function send(held: HeldTarget, reception: SignalReception, options: TargetDeliveryOptions): TargetOutcome {
   const { signal, log } = options;
   const { summary, handle } = held;
   if (reception.by === 'ignored') {
