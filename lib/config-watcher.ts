@@ -498,6 +498,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
 
   /** Watches the directories links lead to, less those already watched as part of a configured one. */
   #watchLinks(current: Fingerprint): void {
+    // The usual configuration has no links: no real paths to work out on the reload path.
+    if (current.linkedDirs.length === 0 && this.#links.size === 0 && this.#links.problems.length === 0) return;
     const roots = this.#watchers.filter((watcher) => !watcher.missing).map((watcher) => realPath(watcher.dir));
     this.#links.update(current.linkedDirs, (dir) => roots.some((root) => dir === root || dir.startsWith(root + sep)));
   }

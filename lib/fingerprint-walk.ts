@@ -136,7 +136,7 @@ export class Walk {
 
     const entries: Dirent[] = [];
     try {
-      forEachEntry(source, (entry) => entries.push(entry));
+      forEachEntry(source, (entry) => entries.push(entry), stat.size);
     } catch (error) {
       this.#failed(error, 'readdir', visible, stat, commit);
       return;

@@ -23,7 +23,7 @@ import { basename, join } from 'node:path';
 
 import { hasCode } from './errors';
 import { maskHas, parseCmdline, parseStat, parseStatus, PF_KTHREAD, type ProcStatus } from './proc-parse';
-import { readFileShared } from './read-file-shared';
+import { readFileShared, readRecordFileShared } from './read-file-shared';
 
 /** Signal masks, bit (signo - 1) per signal; test them with catchesSignal/ignoresSignal or maskHas. */
 export interface ProcessSignals {
@@ -111,7 +111,7 @@ export function unlessVanished<T>(read: () => T): T | undefined {
  */
 export function readProcessSummary(pid: number, procRoot = '/proc'): ProcessSummary | undefined {
   const dir = join(procRoot, String(pid));
-  const stat = unlessVanished(() => parseStat(readFileShared(`${dir}/stat`).toString('utf8')));
+  const stat = unlessVanished(() => parseStat(readRecordFileShared(`${dir}/stat`).toString('utf8')));
   if (stat === undefined) return undefined;
   const kernelThread = (stat.flags & PF_KTHREAD) !== 0;
   // A kernel thread has no address space and no executable: its cmdline
@@ -152,7 +152,7 @@ export function readProcessSummary(pid: number, procRoot = '/proc'): ProcessSumm
  *   as EACCES under hidepid=noaccess.
  */
 export function withStatus(summary: ProcessSummary, procRoot = '/proc'): ProcessInfo | undefined {
-  const status = unlessVanished(() => parseStatus(readFileShared(`${join(procRoot, String(summary.pid))}/status`).toString('utf8')));
+  const status = unlessVanished(() => parseStatus(readRecordFileShared(`${join(procRoot, String(summary.pid))}/status`).toString('utf8')));
   return status === undefined ? undefined : combineStatus(summary, status);
 }
 

@@ -29,7 +29,7 @@ import {
   type SignalProcessOptions,
   type SignalTarget,
 } from './process-target';
-import { readDescriptorShared } from './read-file-shared';
+import { readRecordShared } from './read-file-shared';
 import { signalPermissionError } from './signal-permission';
 import { parseSignal } from './signals';
 
@@ -112,7 +112,7 @@ export class ProcessHandle {
     if (this.closed) throw closedHandle(this.pid);
     let text: string;
     try {
-      text = readDescriptorShared(this.#statusFd).toString('utf8');
+      text = readRecordShared(this.#statusFd).toString('utf8');
     } catch (error) {
       if (hasCode(error, 'ESRCH')) throw processGone(this.pid, syscallOf(this.method), 'has exited');
       throw error;

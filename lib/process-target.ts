@@ -13,7 +13,7 @@ import { constants } from 'node:os';
 
 import { hasCode, type SystemError } from './errors';
 import { parseStat, type ProcStat } from './proc-parse';
-import { readFileShared } from './read-file-shared';
+import { readRecordFileShared } from './read-file-shared';
 
 /** How a signal was delivered. */
 export type SignalMethod = 'pidfd' | 'kill';
@@ -69,7 +69,7 @@ export function isExited(process: { readonly state: string; readonly threads: nu
 function readStat(pid: number, syscall: string, absent: string): ProcStat {
   let text: string;
   try {
-    text = readFileShared(`/proc/${pid}/stat`).toString('utf8');
+    text = readRecordFileShared(`/proc/${pid}/stat`).toString('utf8');
   } catch (error) {
     if (hasCode(error, 'ENOENT', 'ESRCH')) throw processGone(pid, syscall, absent);
     throw error;

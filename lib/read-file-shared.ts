@@ -4,10 +4,16 @@
 //
 // readFileSync returning a Buffer adds an fstat and a fresh allocation to
 // open + read + close, which on a /proc scan of every process adds up
-// (bench/hot-path.ts measures it). Here one buffer serves every read. Reads go on until read(2)
-// returns 0 rather than stopping at a short read or at a size from fstat:
-// /proc files report size 0, and that a short read means end of file is
-// only a habit of the filesystem.
+// (bench/hot-path.ts measures it). Here one buffer serves every read.
+//
+// In general, reads go on until read(2) returns 0 rather than stopping at a
+// short read or at a size from fstat: /proc files report size 0, and that a
+// short read means end of file is only a habit of most filesystems. The
+// exception is a file the kernel prints as a single seq_file record
+// (/proc/<pid>/status and stat): seq_file fills the reader's buffer until
+// its records run out, so a read that leaves room has everything, and the
+// read that would return 0 only prints the whole text again to throw it
+// away.
 import { closeSync, openSync, readSync } from 'node:fs';
 
 const INITIAL_SIZE = 16 * 1024;
@@ -35,7 +41,7 @@ let shared: Buffer = Buffer.allocUnsafeSlow(INITIAL_SIZE);
 export function readFileShared(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    return readDescriptorShared(fd);
+    return readShared(fd, false);
   } finally {
     closeSync(fd);
   }
@@ -51,13 +57,36 @@ export function readFileShared(path: string): Buffer {
  *   process has exited).
  */
 export function readDescriptorShared(fd: number): Buffer {
+  return readShared(fd, false);
+}
+
+/**
+ * {@link readFileShared} for a file printed as one seq_file record
+ * (/proc/<pid>/status, /proc/<pid>/stat): done at the first read that does
+ * not fill the buffer (see the top of this file).
+ */
+export function readRecordFileShared(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    return readShared(fd, true);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** {@link readDescriptorShared} for a file printed as one seq_file record, as {@link readRecordFileShared}. */
+export function readRecordShared(fd: number): Buffer {
+  return readShared(fd, true);
+}
+
+function readShared(fd: number, oneRecord: boolean): Buffer {
   if (shared.length > RETAINED_MAX) shared = Buffer.allocUnsafeSlow(INITIAL_SIZE);
   let length = 0;
   for (;;) {
     if (length === shared.length) shared = doubled(shared);
     const bytesRead = readSync(fd, shared, length, shared.length - length, length);
-    if (bytesRead === 0) return shared.subarray(0, length);
     length += bytesRead;
+    if (bytesRead === 0 || (oneRecord && length < shared.length)) return shared.subarray(0, length);
   }
 }
 

@@ -22,7 +22,7 @@ import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:f
 import { hasCode } from './errors';
 import { unlessVanished } from './proc';
 import { maskHas, parseStatus, type ProcStatus } from './proc-parse';
-import { readFileShared } from './read-file-shared';
+import { readFileShared, readRecordFileShared } from './read-file-shared';
 import { judgeSignalReception, type SignalFacts, type SignalReception, type ThreadSignalState, type ThreadWait } from './signal-reception';
 import {
   isSigtimedwaitWchan, parseFdinfoSigmask, parseSigset, parseSyscall, parseWchan, rtSigtimedwaitNumber, SIGSET_BYTES,
@@ -86,7 +86,7 @@ class FactsReader {
 
   read(known: ProcStatus | undefined): SignalFacts {
     try {
-      const status = known ?? parseStatus(readFileShared(`${this.dir}/status`).toString('utf8'));
+      const status = known ?? parseStatus(readRecordFileShared(`${this.dir}/status`).toString('utf8'));
       const base = { pid: this.pid, caught: status.signals.caught, ignored: status.signals.ignored };
       if (maskHas(base.caught, this.signo)) return { ...base, threads: [] };
       const threads = this.#threads();
@@ -114,7 +114,7 @@ class FactsReader {
   /** One thread, or undefined when it has exited meanwhile. */
   #thread(tid: number): ThreadSignalState | undefined {
     const task = `${this.dir}/task/${tid}`;
-    const blocked = unlessVanished(() => parseStatus(readFileShared(`${task}/status`).toString('utf8')).signals.blocked);
+    const blocked = unlessVanished(() => parseStatus(readRecordFileShared(`${task}/status`).toString('utf8')).signals.blocked);
     if (blocked === undefined) return undefined;
     if (maskHas(blocked, this.signo)) return { tid, blocked };
     const wait = unlessVanished(() => this.#wait(task));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 
-import { readFileShared } from '../lib/read-file-shared';
+import { readFileShared, readRecordFileShared } from '../lib/read-file-shared';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'read-file-shared-'));
@@ -50,4 +50,24 @@ test('fails as readFileSync does: code and syscall of the failing call', (t) => 
   const dir = tempDir(t);
   assert.throws(() => readFileShared(join(dir, 'missing')), { code: 'ENOENT', syscall: 'open' });
   assert.throws(() => readFileShared(dir), { code: 'EISDIR', syscall: 'read' });
+});
+
+test('reads /proc/<pid>/status and stat, one seq_file record each, as readFileSync has them', () => {
+  const status = readRecordFileShared('/proc/self/status').toString('utf8');
+  assert.match(status, /^Name:/);
+  assert.match(status, /\nSigCgt:\t[0-9a-f]{16}\n/);
+  assert.deepEqual(status.split('\n').map((line) => line.split(':')[0]), readFileSync('/proc/self/status', 'utf8').split('\n').map((line) => line.split(':')[0]));
+  const stat = readRecordFileShared(`/proc/${process.pid}/stat`).toString('utf8');
+  assert.equal(stat.split(' ')[0], String(process.pid));
+  assert.equal(stat.trimEnd().split(' ').length, readFileSync(`/proc/${process.pid}/stat`, 'utf8').trimEnd().split(' ').length);
+});
+
+test('a record that fills the buffer is read on until the end', (t) => {
+  const dir = tempDir(t);
+  const exact = randomBytes(16 * 1024);
+  const larger = randomBytes(40 * 1024 + 3);
+  writeFileSync(join(dir, 'exact'), exact);
+  writeFileSync(join(dir, 'larger'), larger);
+  assert.ok(readRecordFileShared(join(dir, 'exact')).equals(exact));
+  assert.ok(readRecordFileShared(join(dir, 'larger')).equals(larger));
 });
