@@ -1,6 +1,6 @@
 // What ConfigWatcher reports about a check: a real change, or content it
 // had already reported.
-import type { FileChanges, Fingerprint } from './fingerprint';
+import { diffFingerprints, type FileChanges, type Fingerprint } from './fingerprint';
 
 /** Reasons listed per check; a burst brings one trigger per event, and the rest are counted. */
 export const LISTED_REASONS = 3;
@@ -22,4 +22,29 @@ export interface ConfigChange extends CheckReasons, FileChanges {
 /** A check that found the content last reported: a resync, a rewrite of the same bytes. */
 export interface UnchangedCheck extends CheckReasons {
   readonly fingerprint: Fingerprint;
+}
+
+/**
+ * A ConfigChange whose file lists are worked out when first read, and then
+ * kept. A listener that reloads the app reads them after the reload, if at
+ * all. They are own enumerable properties, so a spread or JSON.stringify
+ * of the change still holds them.
+ */
+export function lazyConfigChange(reasons: CheckReasons, fingerprint: Fingerprint, previous: Fingerprint): ConfigChange {
+  let lists: FileChanges | undefined;
+  const diff = (): FileChanges => (lists ??= diffFingerprints(previous, fingerprint));
+  return {
+    ...reasons,
+    fingerprint,
+    previous,
+    get added() {
+      return diff().added;
+    },
+    get removed() {
+      return diff().removed;
+    },
+    get modified() {
+      return diff().modified;
+    },
+  };
 }

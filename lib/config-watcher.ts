@@ -35,10 +35,10 @@ import { realpathSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 
 import { ChangeQueue } from './change-queue';
-import { type CheckReasons, type ConfigChange, LISTED_REASONS, type UnchangedCheck } from './config-change';
+import { type CheckReasons, type ConfigChange, lazyConfigChange, LISTED_REASONS, type UnchangedCheck } from './config-change';
 import { DirectoryWatcher, type DirectoryKind, PLAIN_MASK, type Trigger } from './directory-watcher';
 import {
-  diffFingerprints, type Fingerprint, fingerprint, type FingerprintLimits, type FingerprintOptions,
+  type Fingerprint, fingerprint, type FingerprintLimits, type FingerprintOptions,
   FingerprintReadError, type FingerprintSkip,
 } from './fingerprint';
 import { Inotify, type InotifyEvent } from './inotify';
@@ -350,13 +350,12 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
       if (pending.listed.length < LISTED_REASONS) pending.listed.push(trigger.reason);
       else pending.more++;
     }
-    if (pending.since === undefined) {
-      pending.since = performance.now();
-      this.#deadline = setTimeout(() => this.#check(), this.#maxDelayMs);
-      this.#unrefIfAsked(this.#deadline);
-    }
+    pending.since ??= performance.now();
     if (trigger.immediate) {
-      if (this.#settling(trigger)) return;
+      if (this.#settling(trigger)) {
+        this.#armDeadline(pending.since);
+        return;
+      }
       clearTimeout(this.#debounce);
       this.#debounce = undefined;
       // Not a direct call: one batch can hold several commits (several
@@ -373,7 +372,20 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
       clearTimeout(this.#debounce);
       this.#debounce = setTimeout(() => this.#check(), this.#debounceMs);
       this.#unrefIfAsked(this.#debounce);
+      this.#armDeadline(pending.since);
     }
+  }
+
+  /**
+   * Bounds a wait that triggers can prolong (the debounce, the settle) to
+   * `maxDelay` after the first trigger of the check. A check that runs as
+   * the batch ends, or in the next turn, needs no bound, and makes no timer
+   * on the way to the reload.
+   */
+  #armDeadline(since: number): void {
+    if (this.#deadline !== undefined) return;
+    this.#deadline = setTimeout(() => this.#check(), Math.max(0, this.#maxDelayMs - (performance.now() - since)));
+    this.#unrefIfAsked(this.#deadline);
   }
 
   /**
@@ -477,7 +489,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
       return;
     }
     this.#fingerprint = current;
-    this.emit('change', { ...reasons, ...diffFingerprints(previous, current), fingerprint: current, previous });
+    this.emit('change', lazyConfigChange(reasons, current, previous));
   }
 
   /** Puts a check's reasons back and runs it again in `delayMs` (sooner if asked). */

@@ -115,9 +115,17 @@ export class Walk {
    */
   *#directory(visible: string, real: string, depth: number, viaLink: boolean, commit: string | undefined): Generator<void> {
     let source = real;
-    if (isKubeletVolume(real)) {
-      const target = readLink(join(real, DATA_LINK));
-      if (target === undefined) return;
+    // A configured directory is usually a volume: one readlink tells. Below
+    // it, where a volume is rare, an lstat that does not throw keeps a large
+    // tree's walk fast.
+    let target: string | undefined;
+    if (depth === 0) {
+      target = dataLinkOf(real);
+    } else if (isKubeletVolume(real)) {
+      target = readLink(join(real, DATA_LINK));
+      if (target === undefined) return; // gone since the lstat: the event that removed it asks for a check
+    }
+    if (target !== undefined) {
       source = resolve(real, target);
       commit = target;
       this.result.commits.set(real, target);
@@ -284,6 +292,18 @@ function readLink(path: string): string | undefined {
     const code = errorCode(error);
     if (code !== undefined && (VANISHED.includes(code) || code === 'EINVAL')) return undefined;
     throw new FingerprintReadError(error, 'readlink', path);
+  }
+}
+
+/** The `..data` target of a kubelet volume; undefined for a directory that is not one, or cannot be read (its listing says so). */
+function dataLinkOf(dir: string): string | undefined {
+  const link = join(dir, DATA_LINK);
+  try {
+    return readlinkSync(link);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== undefined && (VANISHED.includes(code) || UNREADABLE.includes(code) || code === 'EINVAL')) return undefined;
+    throw new FingerprintReadError(error, 'readlink', link);
   }
 }
 

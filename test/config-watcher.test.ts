@@ -71,6 +71,9 @@ test('one change per kubelet commit, naming the modified file; a resync with the
   assert.deepEqual([changes[2]?.added, changes[2]?.removed], [[], []]);
   assert.notEqual(changes[2]?.previous.digest, changes[2]?.fingerprint.digest);
   assert.match(changes[0]?.reasons[0] ?? '', /^kubelet update of /);
+  // The lists are worked out on first read, and still travel with a copy of the change.
+  const copied = JSON.parse(JSON.stringify({ ...changes[1] })) as { modified?: unknown; added?: unknown };
+  assert.deepEqual([copied.modified, copied.added], [[join(volume.dir, 'app.conf')], []]);
 });
 
 test('a burst in a plain directory, subdirectories included, is one change after the debounce', async (t) => {
