@@ -278,9 +278,7 @@ export class Reloader {
         this.#log.error('logging the change failed', { reason: errorMessage(error) });
       }
     };
-    const superseded = new AbortController();
     this.#inFlight = current;
-    this.#superseded = superseded;
     try {
       let from = 0;
       for (let attempt = 1; ; attempt++) {
@@ -305,6 +303,9 @@ export class Reloader {
         }
         const delay = retryDelayMs(attempt);
         this.#log.warn('reload attempt failed; retrying', { ...fields, retry_in_ms: delay });
+        // Made for the wait only: a newer change before it was seen just above.
+        const superseded = new AbortController();
+        this.#superseded = superseded;
         try {
           await sleep(delay, undefined, { signal: AbortSignal.any([this.#abort.signal, superseded.signal]) });
         } catch {
