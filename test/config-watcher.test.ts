@@ -1,7 +1,7 @@
 // ConfigWatcher against the real kernel: one 'change' per real change of a
 // kubelet volume or a plain directory, and nothing for bookkeeping.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -74,6 +74,29 @@ test('one change per kubelet commit, naming the modified file; a resync with the
   // The lists are worked out on first read, and still travel with a copy of the change.
   const copied = JSON.parse(JSON.stringify({ ...changes[1] })) as { modified?: unknown; added?: unknown };
   assert.deepEqual([copied.modified, copied.added], [[join(volume.dir, 'app.conf')], []]);
+});
+
+test('a volume whose ..data is swapped by delete and create (ln -sfn) is one change per swap, however fast', async (t) => {
+  const volume = kubeletVolume(t, { 'app.conf': 'v0' });
+  const { changes } = await watch(t, [volume.dir]);
+  const payload = (name: string, content: string): void => {
+    mkdirSync(join(volume.dir, name));
+    writeFileSync(join(volume.dir, name, 'app.conf'), content);
+  };
+  payload('..one', 'v1');
+  payload('..two', 'v2');
+  // Swapped back to back, and then with a pause between the delete and the create.
+  unlinkSync(join(volume.dir, '..data'));
+  symlinkSync('..one', join(volume.dir, '..data'));
+  await waitFor('the first swap', () => changes.length === 1);
+  unlinkSync(join(volume.dir, '..data'));
+  await sleep(QUIET_MS);
+  symlinkSync('..two', join(volume.dir, '..data'));
+  await waitFor('the second swap', () => changes.length === 2);
+  await sleep(QUIET_MS);
+  assert.equal(changes.length, 2);
+  assert.equal(readFileSync(join(volume.dir, 'app.conf'), 'utf8'), 'v2');
+  assert.deepEqual(changes.map((change) => change.modified), [[join(volume.dir, 'app.conf')], [join(volume.dir, 'app.conf')]]);
 });
 
 test('a burst in a plain directory, subdirectories included, is one change after the debounce', async (t) => {
