@@ -8,7 +8,7 @@
 // target is reduced to that pair before anything is opened, and a bare pid
 // or a ChildProcess is reduced to it by reading the start time at the moment
 // of the call: whoever has the pid then is the target.
-import { ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 
 import { hasCode, type SystemError } from './errors';
@@ -128,6 +128,21 @@ function childIdentity(child: ChildProcess, syscall: string): SignalTarget {
 }
 
 /**
+ * Whether `target` is a ChildProcess. node:child_process is loaded only to
+ * answer this, and only for an object that is not a { pid, startTime }:
+ * loading it costs every process that uses the library resident memory
+ * (its modules, and the process and pipe bindings), and a sidecar that
+ * signals what it looked up in /proc never holds a ChildProcess. A
+ * { pid, startTime } is never one (a ChildProcess has no startTime), and an
+ * object that is neither fails in identityOf() as before.
+ */
+function isChildProcess(target: object): target is ChildProcess {
+  if ('startTime' in target) return false;
+  const { ChildProcess: ChildProcessClass } = require('node:child_process') as typeof import('node:child_process');
+  return target instanceof ChildProcessClass;
+}
+
+/**
  * The pid and start time of a target given as a pid, a ChildProcess or a
  * { pid, startTime } (a ProcessHandle is one). A pid or a ChildProcess is
  * resolved by reading its start time now. `syscall` names the call the
@@ -143,8 +158,9 @@ export function resolveTarget(target: number | ChildProcess | SignalTarget, sysc
     assertPid(target, 'pid');
     return identityNow(target, syscall, 'does not exist: it has exited, or never existed');
   }
-  if (target instanceof ChildProcess) return childIdentity(target, syscall);
-  if (typeof target === 'object' && target !== null) return identityOf(target);
+  if (typeof target === 'object' && target !== null) {
+    return isChildProcess(target) ? childIdentity(target, syscall) : identityOf(target);
+  }
   throw Object.assign(
     new TypeError(
       `the target must be a pid, a ChildProcess, a ProcessHandle or a { pid, startTime } such as readProcess() returns, ` +

@@ -68,6 +68,32 @@ describe('signalProcess takes', () => {
     await assertReceivedOnly(recorder, ['SIGHUP']);
   });
 
+  it('a pid, a ProcessInfo or a ProcessHandle without loading node:child_process, which only a ChildProcess needs', async () => {
+    // In a fresh node: this one loaded child_process long ago.
+    const script = libraryScript(
+      PACKAGE_ROOT,
+      { 'signal-process': ['signalProcess'], 'process-handle': ['openProcess'], proc: ['readProcess'] },
+      `
+        const loaded = () => process.moduleLoadList.includes('NativeModule child_process');
+        process.on('SIGUSR2', () => {});
+        attempt('pid', () => signalProcess(process.pid, 'SIGUSR2'));
+        attempt('ProcessInfo', () => signalProcess(readProcess(process.pid), 'SIGUSR2'));
+        attempt('ProcessHandle', () => { const handle = openProcess(process.pid); try { return signalProcess(handle, 'SIGUSR2'); } finally { handle.close(); } });
+        attempt('child_process loaded by then', loaded);
+        const child = require('node:child_process').spawn('sleep', ['30'], { stdio: 'ignore' });
+        attempt('ChildProcess', () => signalProcess(child, 'SIGTERM'));
+      `,
+    );
+    const outcomes = await runLibraryScript([], script);
+    assert.deepEqual(outcomes, {
+      pid: { result: 'pidfd' },
+      ProcessInfo: { result: 'pidfd' },
+      ProcessHandle: { result: 'pidfd' },
+      'child_process loaded by then': { result: false },
+      ChildProcess: { result: 'pidfd' },
+    });
+  });
+
   it('is typed to return exactly the method used, pidfd or kill', () => {
     const exact: Exactly<ReturnType<typeof signalProcess>, 'pidfd' | 'kill'> = true;
     const handleMethod: Exactly<ProcessHandle['method'], 'pidfd' | 'kill'> = true;

@@ -17,6 +17,8 @@ export interface LogLine {
 export interface SidecarOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly args?: readonly string[];
+  /** Node's and V8's own options, before the script (e.g. ['--trace-gc']); their output joins the log as raw lines. */
+  readonly nodeArgs?: readonly string[];
   /** Prefix the command (e.g. ['unshare', '--pid', ...] or ['setpriv', ...]). */
   readonly wrapper?: readonly string[];
   /** Another copy of the CLI, e.g. one a different uid can read (see package-copy.ts). */
@@ -32,7 +34,7 @@ export class SidecarProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(options: SidecarOptions = {}) {
-    const command = [...(options.wrapper ?? []), process.execPath, options.cli ?? CLI, ...(options.args ?? [])];
+    const command = [...(options.wrapper ?? []), process.execPath, ...(options.nodeArgs ?? []), options.cli ?? CLI, ...(options.args ?? [])];
     const [file, ...args] = command;
     this.child = spawn(file ?? process.execPath, args, {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LOG_FORMAT: 'json', ...options.env },
