@@ -59,6 +59,7 @@ export interface FootprintResult {
 export const BARE_NODE = 'bare node';
 export const SIDECAR_VOLUME = 'config-reloader, kubelet volume';
 export const SIDECAR_METRICS = 'config-reloader, kubelet volume, METRICS_ADDR set';
+export const SIDECAR_NO_OPTIONS = 'config-reloader, kubelet volume, no node options (npm bin)';
 export const LARGE_FILES = 100000;
 export const LARGE_DIRECTORIES = 10000;
 
@@ -80,6 +81,7 @@ export async function measureFootprint(programs: CPrograms, tmpRoot: string, rou
     [BARE_NODE, () => startBare()],
     [SIDECAR_VOLUME, () => startSidecar(sidecarEnv, writer, target)],
     [SIDECAR_METRICS, () => startSidecar({ ...sidecarEnv, METRICS_ADDR: `127.0.0.1:${freePortGuess()}` }, writer, target)],
+    [SIDECAR_NO_OPTIONS, () => startSidecar(sidecarEnv, writer, target, [process.execPath, reloaders.sidecarMain])],
   ];
   const samples = new Map<string, StartSample[]>(subjects.map(([name]) => [name, []]));
   const errors = new Map<string, string>();
@@ -132,10 +134,12 @@ async function startBare(): Promise<StartSample> {
   }
 }
 
-async function startSidecar(env: Readonly<Record<string, string>>, writer: GenerationVolume, target: SignalTarget): Promise<StartSample> {
+async function startSidecar(
+  env: Readonly<Record<string, string>>, writer: GenerationVolume, target: SignalTarget, [command, ...args] = reloaders.sidecarCommand(),
+): Promise<StartSample> {
   const before = target.stamps.length;
   const spawned = process.hrtime.bigint();
-  const child = new Child('config-reloader', process.execPath, [reloaders.sidecarMain], { env: { ...process.env, ...env } });
+  const child = new Child('config-reloader', command, args, { env: { ...process.env, ...env } });
   try {
     await child.waitForLine(reloaders.SIDECAR_READY, 15000);
     const readyMs = nsToMs(process.hrtime.bigint() - spawned);
@@ -162,7 +166,8 @@ async function measureTree(tmpRoot: string, name: string, files: number, directo
     for (let i = 0; i < files; i++) writeFileSync(join(root, `file-${i}.conf`), `key=${i}\n`);
     for (let i = 0; i < directories; i++) mkdirSync(join(root, `dir-${i}`));
     const spawned = process.hrtime.bigint();
-    const child = new Child('config-reloader', process.execPath, [reloaders.sidecarMain], {
+    const [command, ...args] = reloaders.sidecarCommand();
+    const child = new Child('config-reloader', command, args, {
       env: { ...process.env, CONFIG_DIR: root, PROCESS_NAME: targetName, RELOAD_SIGNAL: 'SIGHUP' },
     });
     try {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 import { Child } from './child';
 import type { CPrograms } from './compile';
+import { imageNodeOptions } from './image-entrypoint';
 
 export interface ReloaderContext {
   readonly dir: string;
@@ -34,6 +35,10 @@ const distRoot = join(__dirname, '..');
  * before making it.
  */
 export const sidecarMain = process.env.BENCH_SIDECAR ?? join(distRoot, 'bin', 'config-reloader.js');
+/** node, as the image's entrypoint starts it, then `nodeArgs`, then the sidecar. */
+export function sidecarCommand(nodeArgs: readonly string[] = []): [string, ...string[]] {
+  return [process.execPath, ...imageNodeOptions(), ...nodeArgs, sidecarMain];
+}
 const baselines = join(__dirname, 'baselines');
 const baselineScripts = join(distRoot, '..', 'bench', 'baselines');
 
@@ -92,7 +97,7 @@ export const chokidar: Reloader = {
 export const sidecar: Reloader = {
   name: 'config-reloader (this sidecar)',
   start: ({ dir, targetName, env, nodeArgs = [], prefix = [] }) => {
-    const [command = process.execPath, ...args] = [...prefix, process.execPath, ...nodeArgs, sidecarMain];
+    const [command = process.execPath, ...args] = [...prefix, ...sidecarCommand(nodeArgs)];
     return started(
       new Child('config-reloader', command, args, {
         env: { ...process.env, CONFIG_DIR: dir, PROCESS_NAME: targetName, RELOAD_SIGNAL: 'SIGHUP', ...env },

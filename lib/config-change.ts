@@ -1,5 +1,6 @@
 // What ConfigWatcher reports about a check: a real change, or content it
 // had already reported.
+import type { monotonicMs } from './monotonic-clock';
 import { diffFingerprints, type FileChanges, type Fingerprint } from './fingerprint';
 
 /** Reasons listed per check; a burst brings one trigger per event, and the rest are counted. */
@@ -9,7 +10,7 @@ export const LISTED_REASONS = 3;
 export interface CheckReasons {
   readonly reasons: readonly string[];
   readonly moreReasons: number;
-  /** performance.now() of the first trigger of this check. */
+  /** When the first trigger of this check arrived: {@link monotonicMs} (CLOCK_MONOTONIC, ms). */
   readonly detectedAt: number;
 }
 

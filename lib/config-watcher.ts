@@ -44,6 +44,7 @@ import {
 import { Inotify, type InotifyEvent } from './inotify';
 import { IN_ONLYDIR } from './inotify-flags';
 import { LinkWatches } from './link-watches';
+import { monotonicMs } from './monotonic-clock';
 import { PendingWrites } from './pending-writes';
 import { WatchRouter } from './watch-router';
 import type { WatchProblem } from './watch-tree';
@@ -350,7 +351,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
       if (pending.listed.length < LISTED_REASONS) pending.listed.push(trigger.reason);
       else pending.more++;
     }
-    pending.since ??= performance.now();
+    pending.since ??= monotonicMs();
     if (trigger.immediate) {
       if (this.#settling(trigger)) {
         this.#armDeadline(pending.since);
@@ -384,7 +385,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
    */
   #armDeadline(since: number): void {
     if (this.#deadline !== undefined) return;
-    this.#deadline = setTimeout(() => this.#check(), Math.max(0, this.#maxDelayMs - (performance.now() - since)));
+    this.#deadline = setTimeout(() => this.#check(), Math.max(0, this.#maxDelayMs - (monotonicMs() - since)));
     this.#unrefIfAsked(this.#deadline);
   }
 
@@ -453,7 +454,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> implements 
     this.#cancelTimers();
     const pending = this.#pending;
     this.#pending = emptyPending();
-    const reasons: CheckReasons = { reasons: pending.listed, moreReasons: pending.more, detectedAt: pending.since ?? performance.now() };
+    const reasons: CheckReasons = { reasons: pending.listed, moreReasons: pending.more, detectedAt: pending.since ?? monotonicMs() };
     const missing = this.#watchers.filter((watcher) => watcher.missing).map((watcher) => watcher.dir);
     if (missing.length > 0) {
       this.emit('missing', missing);

@@ -29,6 +29,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { forEachEntry } from './dir-entries';
 import { errorCode } from './errors';
 import { DATA_LINK, isInternalName, isKubeletVolume } from './kubelet-volume';
+import { monotonicMs } from './monotonic-clock';
 
 /** A path the walk did not take, or took only in part, and why. */
 export interface FingerprintSkip {
@@ -90,7 +91,7 @@ export class Walk {
   #bytes = 0;
   #byIdentityNoted = false;
   #stopped = false;
-  #sliceStart = performance.now();
+  #sliceStart = monotonicMs();
 
   constructor(private readonly limits: FingerprintLimits, private readonly hasher: HasherFactory) {}
 
@@ -104,8 +105,8 @@ export class Walk {
   }
 
   #due(): boolean {
-    if (performance.now() - this.#sliceStart < SLICE_MS) return false;
-    this.#sliceStart = performance.now();
+    if (monotonicMs() - this.#sliceStart < SLICE_MS) return false;
+    this.#sliceStart = monotonicMs();
     return true;
   }
 

@@ -19,6 +19,7 @@ export { RECURSIVE_DEFAULT_MASK, RecursiveWatcher } from './recursive-watcher';
 export type { RecursiveEvent, RecursiveWatcherOptions } from './recursive-watcher';
 export type { WatchProblem } from './watch-tree';
 export { ConfigWatcher } from './config-watcher';
+export { monotonicMs } from './monotonic-clock';
 export type { ConfigWatcherOptions, DirectoryState } from './config-watcher';
 export type { CheckReasons, ConfigChange, UnchangedCheck } from './config-change';
 export type { DirectoryKind, Trigger } from './directory-watcher';

@@ -16,9 +16,10 @@ import { lstatSync } from 'node:fs';
 import { sep } from 'node:path';
 
 import type { InotifyEventKind } from './inotify-flags';
+import { monotonicMs } from './monotonic-clock';
 
 export class PendingWrites {
-  /** Path -> performance.now() after which it no longer holds checks back. */
+  /** Path -> monotonicMs() after which it no longer holds checks back. */
   readonly #open = new Map<string, number>();
   /** Files still open past the bound: not waited for again until their close. */
   readonly #outlived = new Set<string>();
@@ -72,7 +73,7 @@ export class PendingWrites {
    * none holds it back. Writes past their bound are dropped: their close, if
    * it comes, asks for a check of its own.
    */
-  waitMs(now = performance.now()): number {
+  waitMs(now = monotonicMs()): number {
     let soonest = Infinity;
     for (const [path, deadline] of this.#open) {
       if (deadline <= now) {
@@ -86,7 +87,7 @@ export class PendingWrites {
   }
 
   #start(path: string): void {
-    if (!this.#open.has(path) && !this.#outlived.has(path)) this.#open.set(path, performance.now() + this.boundMs);
+    if (!this.#open.has(path) && !this.#outlived.has(path)) this.#open.set(path, monotonicMs() + this.boundMs);
   }
 }
 

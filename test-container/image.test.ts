@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { V8_FLAGS } from '../lib/sidecar/cli/v8-flags';
 import { IMAGES, podman, podmanOk, REPO_ROOT } from './podman';
 
 const LOCKED_DOWN = ['--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--network', 'none'];
@@ -15,9 +16,9 @@ interface ImageConfig {
   readonly User: string;
 }
 
-test('the entrypoint is exec-form node running the CLI, as a non-root user', async (t) => {
+test('the entrypoint is exec-form node, given the CLI\'s V8 flags, running the CLI, as a non-root user', async (t) => {
   const config = JSON.parse(await podmanOk(['image', 'inspect', '--format', '{{json .Config}}', IMAGES.sidecar])) as ImageConfig;
-  assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '/app/dist/bin/config-reloader.js']);
+  assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', ...V8_FLAGS, '/app/dist/bin/config-reloader.js']);
   assert.equal((config.Cmd ?? []).length, 0, `no default arguments: ${JSON.stringify(config.Cmd)}`);
   assert.equal(config.User, '65532:65532');
   const size = Number((await podmanOk(['image', 'inspect', '--format', '{{.Size}}', IMAGES.sidecar])).trim());

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
-import { type ConfigChange, ConfigWatcher, type UnchangedCheck } from '../lib';
+import { type ConfigChange, ConfigWatcher, monotonicMs, type UnchangedCheck } from '../lib';
 import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { waitFor } from './helpers/wait-for';
 
@@ -74,6 +74,32 @@ test('one change per kubelet commit, naming the modified file; a resync with the
   // The lists are worked out on first read, and still travel with a copy of the change.
   const copied = JSON.parse(JSON.stringify({ ...changes[1] })) as { modified?: unknown; added?: unknown };
   assert.deepEqual([copied.modified, copied.added], [[join(volume.dir, 'app.conf')], []]);
+});
+
+test('detectedAt is on the monotonicMs clock: after the write, a debounce before the change was emitted', async (t) => {
+  const dir = tempDir(t);
+  const { watcher, changes } = await watch(t, [dir], 200);
+  const emittedAt: number[] = [];
+  watcher.on('change', () => emittedAt.push(monotonicMs()));
+  const before = monotonicMs();
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await waitFor('the change', () => changes.length === 1);
+  const detectedAt = changes[0]?.detectedAt ?? Number.NaN;
+  assert.ok(before <= detectedAt, `written at ${before}, detected at ${detectedAt}`);
+  // The debounce (200 ms) runs between the first trigger and the check.
+  assert.ok(detectedAt + 200 <= (emittedAt[0] ?? Number.NaN), `detected at ${detectedAt}, emitted at ${String(emittedAt[0])}`);
+  // The clock performance.now() reads, from another origin: the two advance
+  // together. Each reading is bracketed, so a preemption between the calls
+  // widens the bounds instead of failing the test.
+  const offsetBounds = (): [number, number] => {
+    const low = performance.now();
+    const reading = monotonicMs();
+    return [reading - performance.now(), reading - low];
+  };
+  const [firstLow, firstHigh] = offsetBounds();
+  await sleep(50);
+  const [laterLow, laterHigh] = offsetBounds();
+  assert.ok(laterLow <= firstHigh + 0.01 && firstLow <= laterHigh + 0.01, `offsets [${firstLow}, ${firstHigh}] then [${laterLow}, ${laterHigh}]`);
 });
 
 test('a volume whose ..data is swapped by delete and create (ln -sfn) is one change per swap, however fast', async (t) => {

@@ -11,7 +11,7 @@
 //   credential.
 import { type ChildProcess, spawn } from 'node:child_process';
 
-import { errorCode } from '..';
+import { errorCode, monotonicMs } from '..';
 import { formatDuration } from './config';
 import { resolveExecutable } from './executable';
 import type { Logger } from './log';
@@ -43,11 +43,11 @@ export class CommandAction implements ReloadAction {
   }
 
   async run(run: ActionRun): Promise<ActionOutcome> {
-    const started = performance.now();
+    const started = monotonicMs();
     const tail = new OutputTail(OUTPUT_LINES, OUTPUT_LINE_CHARS);
     const ending = await this.#execute(run, tail);
     const output = tail.finish();
-    const durationMs = Number((performance.now() - started).toFixed(1));
+    const durationMs = Number((monotonicMs() - started).toFixed(1));
     for (const line of output.lines) run.log.info('reload command output', { command: this.#program, line });
     const fields = { command: this.#program, duration_ms: durationMs, output_lines_dropped: output.dropped === 0 ? undefined : output.dropped };
     if (ending.kind === 'exit' && ending.code === 0) {

@@ -16,7 +16,7 @@ export interface ActionRun {
   readonly log: Logger;
   /** Aborted at shutdown: a wait is cut short, a command killed, a request dropped. */
   readonly abort: AbortSignal;
-  /** When the change was detected (performance.now() ms), for the latency in the log. */
+  /** When the change was detected (monotonicMs()), for the latency in the log. */
   readonly detectedAt: number;
 }
 

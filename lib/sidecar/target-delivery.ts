@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
-  hasCode, isSignalPermissionError, type ProcessSummary, type ProcStatus, receptionIsSafe, type Signal, type SignalReception,
+  hasCode, isSignalPermissionError, monotonicMs, type ProcessSummary, type ProcStatus, receptionIsSafe, type Signal, type SignalReception,
 } from '..';
 import { handlerTimeoutMessage, ignoredSignalMessage, permissionMessage, unseenTimeoutMessage } from './diagnosis';
 import { errorMessage } from './errors';
@@ -30,7 +30,7 @@ export interface TargetDeliveryOptions {
   readonly log: Logger;
   /** Aborts a wait (shutdown). */
   readonly abort?: AbortSignal;
-  /** When the change was detected, for the latency in the log (performance.now() ms). */
+  /** When the change was detected, for the latency in the log (monotonicMs()). */
   readonly detectedAt?: number;
 }
 
@@ -218,7 +218,7 @@ function send(held: HeldTarget, reception: SignalReception, options: TargetDeliv
     signal: signal.name,
     method: handle.method,
     received_by: reception.by,
-    latency_ms: options.detectedAt === undefined ? undefined : Number((performance.now() - options.detectedAt).toFixed(3)),
+    latency_ms: options.detectedAt === undefined ? undefined : Number((monotonicMs() - options.detectedAt).toFixed(3)),
   });
   return held;
 }
@@ -236,11 +236,11 @@ function timeoutMessage(summary: ProcessSummary, reception: SignalReception, opt
  * shutdown aborts it.
  */
 async function waitForReception(held: HeldTarget, initial: Waited, options: TargetDeliveryOptions): Promise<Waited | 'exited' | 'aborted'> {
-  const deadline = performance.now() + options.handlerWaitMs;
+  const deadline = monotonicMs() + options.handlerWaitMs;
   let last = initial;
   let logged = false;
   for (;;) {
-    if (performance.now() >= deadline) return last;
+    if (monotonicMs() >= deadline) return last;
     if (!logged) {
       options.log.info('waiting for the target to install its signal handler', {
         pid: held.summary.pid, process: held.summary.comm, signal: options.signal.name, received_by: last.reception.by, max_wait_ms: options.handlerWaitMs,

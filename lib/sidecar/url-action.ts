@@ -4,6 +4,7 @@
 // logged: the URL with its user, password and query values masked
 // (redactUrl), the method, the status and the start of the answer's body;
 // never a header value.
+import { monotonicMs } from '..';
 import { type HttpMethod, redactUrl, type UrlAction as UrlSettings } from './config';
 import { readCaFile } from './ca-file';
 import { errorMessage } from './errors';
@@ -29,9 +30,9 @@ export class UrlAction implements ReloadAction {
   }
 
   async run(run: ActionRun): Promise<ActionOutcome> {
-    const started = performance.now();
+    const started = monotonicMs();
     const method: HttpMethod = this.settings.method;
-    const fields = (): Record<string, unknown> => ({ url: this.#shown, method, duration_ms: Number((performance.now() - started).toFixed(1)) });
+    const fields = (): Record<string, unknown> => ({ url: this.#shown, method, duration_ms: Number((monotonicMs() - started).toFixed(1)) });
     let answer: HttpAnswer;
     try {
       answer = await sendRequest({ ...this.#requestFiles(), url: this.settings.url, method, insecureSkipVerify: this.settings.insecureSkipVerify, timeoutMs: this.timeoutMs, abort: run.abort });

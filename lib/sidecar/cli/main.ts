@@ -5,7 +5,7 @@
 //
 // Exit codes: 0 success (and a clean shutdown), 1 runtime failure (or
 // `check` found a reload would not work), 2 invalid configuration.
-import './v8-flags';
+import './apply-v8-flags';
 import { buildConfig, checkDirectories, checkReloadFiles, type Config, parseInvocation } from '../config';
 import { loadFingerprintKey } from '../fingerprint-key';
 import { createLogger } from '../log';

@@ -1,8 +1,12 @@
 // V8 settings for a process that runs in every Pod: small and steady rather
-// than fast at peak. Imported first by main.ts, so they are in force before
-// any code of ours runs, whichever way the CLI is started (the image's
-// entrypoint, the npm bin, `node dist/bin/config-reloader.js`): flags on a
-// command line or in a shebang would each cover only one of those.
+// than fast at peak. They are in force whichever way the CLI is started:
+//
+// - The image's entrypoint gives them on node's command line (a test keeps
+//   the Dockerfile's list equal to V8_FLAGS). That costs nothing.
+// - Started any other way (the npm bin, `node dist/bin/config-reloader.js`),
+//   applyV8Flags() sets them at run time, which needs node:v8: loading it
+//   brings V8's heap utilities, serializer and profiler bindings, resident
+//   for the life of the process. So it is loaded only when a flag is missing.
 //
 // - `--no-opt`: no TurboFan. Start-up runs a few functions (Node's argument
 //   validators under fs calls, the /proc scan) often enough to be optimised,
@@ -37,6 +41,12 @@
 // change under it (the parser's laziness, the GC's threads).
 // docs/benchmarks.md ("Footprint") has what each is worth and how it was
 // measured.
-import { setFlagsFromString } from 'node:v8';
+export const V8_FLAGS: readonly string[] = ['--no-opt', '--semi-space-growth-factor=1', '--gc-memory-reducer-start-delay-ms=1500'];
 
-for (const flag of ['--no-opt', '--semi-space-growth-factor=1', '--gc-memory-reducer-start-delay-ms=1500']) setFlagsFromString(flag);
+/** Sets the flags that node's command line did not give. */
+export function applyV8Flags(execArgv: readonly string[] = process.execArgv): void {
+  const missing = V8_FLAGS.filter((flag) => !execArgv.includes(flag));
+  if (missing.length === 0) return;
+  const { setFlagsFromString } = require('node:v8') as typeof import('node:v8');
+  for (const flag of missing) setFlagsFromString(flag);
+}

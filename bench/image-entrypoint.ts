@@ -1,0 +1,25 @@
+// The sidecar is measured as Pods run it: with the node options of the
+// image's entrypoint (V8 flags that the CLI would otherwise set at run time,
+// lib/sidecar/cli/v8-flags.ts). They are read from the Dockerfile itself, so
+// the bench cannot drift from the image.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const DOCKERFILE = join(__dirname, '..', '..', 'Dockerfile');
+
+/** The exec-form ENTRYPOINT of the Dockerfile's last stage. */
+export function imageEntrypoint(dockerfile = readFileSync(DOCKERFILE, 'utf8')): string[] {
+  const lines = dockerfile.split('\n').filter((line) => line.startsWith('ENTRYPOINT '));
+  const last = lines[lines.length - 1];
+  if (last === undefined) throw new Error(`${DOCKERFILE}: no ENTRYPOINT`);
+  const parsed: unknown = JSON.parse(last.slice('ENTRYPOINT '.length));
+  if (!Array.isArray(parsed) || parsed.length < 2 || !parsed.every((part): part is string => typeof part === 'string')) {
+    throw new Error(`${DOCKERFILE}: ENTRYPOINT is not the exec form [node, ...options, script]: ${last}`);
+  }
+  return parsed;
+}
+
+/** What the entrypoint passes node between the binary and the script. */
+export function imageNodeOptions(): string[] {
+  return imageEntrypoint().slice(1, -1);
+}
