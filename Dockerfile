@@ -65,4 +65,4 @@ WORKDIR /app
 ENV NODE_ENV=production
 # The V8 flags are those lib/sidecar/cli/v8-flags.ts sets at run time when
 # they are missing: given here, node:v8 is never loaded.
-ENTRYPOINT ["/usr/local/bin/node", "--no-opt", "--semi-space-growth-factor=1", "--gc-memory-reducer-start-delay-ms=1500", "/app/dist/bin/config-reloader.js"]
+ENTRYPOINT ["/usr/local/bin/node", "--no-opt", "--max-semi-space-size=1", "--gc-memory-reducer-start-delay-ms=1500", "/app/dist/bin/config-reloader.js"]

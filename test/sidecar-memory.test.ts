@@ -4,12 +4,13 @@
 // ready by V8's memory reducer, which the CLI starts sooner than V8's
 // default 8 s (lib/sidecar/cli/v8-flags.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
+import { V8_FLAGS } from '../lib/sidecar/cli/v8-flags';
 import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { NamedApp } from './helpers/named-app';
 import { type LogLine, SidecarProcess } from './helpers/sidecar-process';
@@ -59,3 +60,19 @@ test('collects its start-up garbage within seconds of ready, not after V8\'s def
   assert.ok(after < before, `RssAnon ${before} kB after the first reload, ${after} kB after the memory reducer's GC`);
   assert.equal(app.signals().length, 1, sidecar.transcript());
 });
+
+/** What the next test holds RssAnon to; with the young generation left to grow it is past 50 MiB. */
+const LARGE_TREE_ANON_LIMIT_KB = 40 * 1024;
+
+for (const [how, nodeArgs] of [['as the image starts it (flags on node\'s command line)', V8_FLAGS], ['without node options, as the npm bin does (flags set at run time)', []]] as const) {
+  test(`started ${how}, the first walk of 100,000 files leaves RssAnon under 40 MiB: the young generation is kept small`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'memory-tree-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    for (let i = 0; i < 100_000; i++) writeFileSync(join(dir, `file-${i}.conf`), `key=${i}\n`);
+    const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: `mem-none-${process.pid}` }, nodeArgs });
+    t.after(() => sidecar.stop());
+    await sidecar.waitForMessage('ready', 1, 60_000);
+    const anonKb = rssAnonKb(sidecar.child.pid);
+    assert.ok(anonKb < LARGE_TREE_ANON_LIMIT_KB, `RssAnon ${anonKb} kB after the walk`);
+  });
+}

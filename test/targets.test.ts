@@ -68,7 +68,7 @@ test('the sidecar never selects itself, nor kernel threads', () => {
 
 test('any config-reloader process is recognised by its script, argv[0] or executable, and never a target', () => {
   const table: ReadonlyArray<readonly [string, ProcessInfo, boolean]> = [
-    ['the image entrypoint', proc(8, 0, 'node', ['/usr/local/bin/node', '--no-opt', '--gc-memory-reducer-start-delay-ms=1500', '/app/dist/bin/config-reloader.js'], { exeName: 'node' }), true],
+    ['the image entrypoint', proc(8, 0, 'node', ['/usr/local/bin/node', '--no-opt', '--max-semi-space-size=1', '/app/dist/bin/config-reloader.js'], { exeName: 'node' }), true],
     ["npm's bin link, through its #! line", proc(9, 0, 'node', ['node', '/usr/local/bin/config-reloader', 'check']), true],
     ['with node options before the script', proc(10, 0, 'node', ['node', '--max-old-space-size=64', '-r', './otel.js', '/app/config-reloader.js']), true],
     ['a binary of that name', proc(11, 0, 'config-reloader', ['config-reloader', 'run'], { exeName: 'config-reloader' }), true],

@@ -1,12 +1,13 @@
 // V8 settings for a process that runs in every Pod: small and steady rather
 // than fast at peak. They are in force whichever way the CLI is started:
 //
-// - The image's entrypoint gives them on node's command line (a test keeps
-//   the Dockerfile's list equal to V8_FLAGS). That costs nothing.
+// - The image's entrypoint gives V8_FLAGS on node's command line (a test
+//   keeps the Dockerfile's list equal to it). That costs nothing.
 // - Started any other way (the npm bin, `node dist/bin/config-reloader.js`),
-//   applyV8Flags() sets them at run time, which needs node:v8: loading it
-//   brings V8's heap utilities, serializer and profiler bindings, resident
-//   for the life of the process. So it is loaded only when a flag is missing.
+//   applyV8Flags() sets each missing one's run-time stand-in, which needs
+//   node:v8: loading it brings V8's heap utilities, serializer and profiler
+//   bindings, resident for the life of the process. So it is loaded only
+//   when a flag is missing.
 //
 // - `--no-opt`: no TurboFan. Start-up runs a few functions (Node's argument
 //   validators under fs calls, the /proc scan) often enough to be optimised,
@@ -14,9 +15,14 @@
 //   then stays resident for the life of the process. The sidecar's work is
 //   system calls and hashing in C++; the interpreter and Sparkplug run its
 //   JavaScript about as fast here.
-// - `--semi-space-growth-factor=1`: the young generation keeps its initial
-//   size instead of growing to 16 MiB per semi-space under the allocation
-//   burst of a large tree's first walk; V8 never gives those pages back.
+// - The young generation, and the pool of freed pages V8 keeps for it, are
+//   held to their initial size instead of growing under the allocation
+//   burst of a large tree's first walk; V8 never gives those pages back
+//   (test/sidecar-memory.test.ts fails without it). On the command line that is
+//   `--max-semi-space-size=1` (MiB). At run time the maximum no longer
+//   counts (it sized the heap's reservation at set-up), so the stand-in is
+//   `--semi-space-growth-factor=1`, which stops growth from then on; given
+//   on the command line instead, that one changed nothing measurable.
 // - `--gc-memory-reducer-start-delay-ms=1500`: start-up leaves garbage
 //   behind (the bundle's parse, the /proc scan, the first fingerprint) and a
 //   young generation whose two semi-spaces have both been touched. Nothing
@@ -35,18 +41,27 @@
 //   outside the reducer's memory-reducing mode it keeps both semi-spaces and
 //   every page it empties.
 //
-// Each is read when V8 decides (to optimise, to grow, to arm the reducer), so
-// setting them at run time takes effect. Only such flags belong here: flags
-// read once at start-up do nothing at run time, and some crash V8 when they
-// change under it (the parser's laziness, the GC's threads).
-// docs/benchmarks.md ("Footprint") has what each is worth and how it was
-// measured.
-export const V8_FLAGS: readonly string[] = ['--no-opt', '--semi-space-growth-factor=1', '--gc-memory-reducer-start-delay-ms=1500'];
+// The run-time stand-ins are read when V8 decides (to optimise, to grow, to
+// arm the reducer), so setting them then takes effect. Only such flags may
+// stand in: flags read once at start-up do nothing at run time, and some
+// crash V8 when they change under it (the parser's laziness, the GC's
+// threads). docs/benchmarks.md ("Footprint") has what each is worth and how
+// it was measured.
 
-/** Sets the flags that node's command line did not give. */
+/** node's command-line flag -> the flag that does its work when set at run time. */
+const RUN_TIME_STAND_INS: ReadonlyMap<string, string> = new Map([
+  ['--no-opt', '--no-opt'],
+  ['--max-semi-space-size=1', '--semi-space-growth-factor=1'],
+  ['--gc-memory-reducer-start-delay-ms=1500', '--gc-memory-reducer-start-delay-ms=1500'],
+]);
+
+/** The flags for node's command line, as the image's entrypoint gives them. */
+export const V8_FLAGS: readonly string[] = [...RUN_TIME_STAND_INS.keys()];
+
+/** Sets the run-time stand-ins of the flags that node's command line did not give. */
 export function applyV8Flags(execArgv: readonly string[] = process.execArgv): void {
   const missing = V8_FLAGS.filter((flag) => !execArgv.includes(flag));
   if (missing.length === 0) return;
   const { setFlagsFromString } = require('node:v8') as typeof import('node:v8');
-  for (const flag of missing) setFlagsFromString(flag);
+  for (const flag of missing) setFlagsFromString(RUN_TIME_STAND_INS.get(flag) ?? flag);
 }
