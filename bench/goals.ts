@@ -77,7 +77,7 @@ export function checkGoals(results: Results): Goal[] {
     met: burst === undefined ? undefined : burst.reloads === 1 && burst.reloadsDuringBurst === 0,
     observed: burst === undefined ? 'not run' : `${burst.reloads} reload(s), ${burst.reloadsDuringBurst} during the burst`,
   });
-  goals.push(...footprintGoals(results), ...soakGoals(results));
+  goals.push(...footprintGoals(results), ...soakGoals(results), imageGoal(results));
   return goals;
 }
 
@@ -134,6 +134,22 @@ function soakGoals(results: Results): Goal[] {
       observed: `${soak.lost} lost, ${soak.extra} extra of ${soak.updates}${soak.error === undefined ? '' : `; error: ${soak.error}`}`,
     },
   ];
+}
+
+/** No size goal exists: what is asked is that the size and its parts are reported, in the run that measured the rest. */
+function imageGoal(results: Results): Goal {
+  const image = results.image;
+  const description = 'image size and its parts reported (node binary, shared libraries, /app, the rest)';
+  if (image === undefined) return { description, met: undefined, observed: 'not run' };
+  const measurement = image.measurement;
+  if (measurement === undefined) return { description, met: false, observed: `error: ${(image.error ?? 'no result').split('\n')[0] ?? ''} (the image table has the rest)` };
+  const mb = (bytes: number): string => `${formatNumber(bytes / 1e6, 1)} MB`;
+  const { parts } = measurement;
+  return {
+    description,
+    met: measured(measurement.sizeBytes, true),
+    observed: `${mb(measurement.sizeBytes)}: node ${mb(parts.node.bytes)}, libraries ${mb(parts.libraries.bytes)}, /app ${mb(parts.app.bytes)}, rest ${mb(parts.rest.bytes)}`,
+  };
 }
 
 function measured(value: number, met: boolean): boolean | undefined {

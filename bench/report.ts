@@ -1,5 +1,6 @@
 // The tables a run prints, built from its results.
 import { BARE_NODE, START_SAMPLE_MS } from './footprint';
+import type { ImageResult } from './image';
 import type { Results } from './results';
 import { BASELINE_UPDATES, SOAK_SETTLE_MS } from './soak';
 import type { Cell, Table } from './table';
@@ -167,5 +168,40 @@ export function buildTables(results: Results, options: Options): Table[] {
       ],
     });
   }
+  if (results.image !== undefined) tables.push(imageTable(results.image));
   return tables;
+}
+
+/** MB as podman and registries count them (10^6 bytes), so the total reads as `podman images` shows it. */
+const mb = (bytes: number): string => formatNumber(bytes / 1e6, 2);
+
+function imageTable(image: ImageResult): Table {
+  const measured = image.measurement;
+  const failure = image.error === undefined ? [] : [`- failed: ${image.error}`];
+  if (measured === undefined) return { title: 'Image (uncompressed)', columns: ['part', 'MB', 'share of total', 'files'], rows: [['not measured', undefined, undefined, undefined]], notes: failure };
+  const total = measured.sizeBytes;
+  const row = (part: string, bytes: number, files: number | undefined): Cell[] => [part, mb(bytes), `${formatNumber((bytes / total) * 100, 1)}%`, files];
+  const { parts, app } = measured;
+  return {
+    title: `Image (uncompressed): ${measured.image}`,
+    columns: ['part', 'MB', 'share of total', 'files'],
+    rows: [
+      row('node binary (/usr/local/bin/node)', parts.node.bytes, parts.node.files),
+      row('shared libraries (/lib*, /usr/lib*)', parts.libraries.bytes, parts.libraries.files),
+      row('our files (/app)', parts.app.bytes, parts.app.files),
+      row('- of which the bundles (dist/bin)', app.bundles.bytes, app.bundles.files),
+      row('- of which the compiled library (dist/lib)', app.compiled.bytes, app.compiled.files),
+      row('- of which the addon (build/)', app.addon.bytes, app.addon.files),
+      row('- of which node_modules', app.node_modules.bytes, app.node_modules.files),
+      row('- of which package.json and the rest', app.other.bytes, app.other.files),
+      row(`the rest (${measured.restDirs.join(', ') || 'none'})`, parts.rest.bytes, parts.rest.files),
+      row('tar headers and padding (total minus files)', total - measured.files.bytes, undefined),
+      row('total (podman image inspect .Size)', total, measured.files.files),
+    ],
+    notes: [
+      'Regular files\' sizes from `podman export` of a created (never started) container, `tar -tv`; the total is the uncompressed layers.',
+      `Built from the Dockerfile with the local Node stand-in by scripts/container/image-parts.sh: ${formatNumber(image.durationMs / 1000, 0)} s, set-up and build included.`,
+      ...failure,
+    ],
+  };
 }

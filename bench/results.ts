@@ -1,6 +1,7 @@
 // Everything one bench run measured: what the tables and the goals are made from.
 import type { FootprintResult } from './footprint';
 import type { IdleResult } from './idle';
+import type { ImageResult } from './image';
 import type { LatencyResult } from './latency';
 import type { LibraryBurstResult, SidecarBurstResult, StartupResult } from './scale';
 import type { SoakResult } from './soak';
@@ -15,5 +16,7 @@ export interface Results {
   throughput: ThroughputResult[];
   footprint: FootprintResult | undefined;
   soak: SoakResult | undefined;
+  /** Optional, unlike the others, so Results built without it (the bench's own tests) stay valid. */
+  image?: ImageResult;
   sidecarBuilt: boolean;
 }

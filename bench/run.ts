@@ -6,7 +6,7 @@
 // Options: --updates N (latency updates per reloader, default 200)
 //          --idle-seconds S (default 30)  --files N (burst files, default 50000)
 //          --soak-updates N (default 10000)  --footprint-rounds N (default 3)
-//          --only latency,idle,scale,throughput,footprint,soak
+//          --only latency,idle,scale,throughput,footprint,soak,image
 import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { compilePrograms, type CPrograms } from './compile';
 import { measureFootprint } from './footprint';
 import { checkGoals, type Goal } from './goals';
 import { measureIdle, type IdleResult, type IdleSubject } from './idle';
+import { measureImage } from './image';
 import { type LatencyRun, measureLatency } from './latency';
 import { machineNote, readInotifyLimits } from './machine';
 import * as reloaders from './reloaders';
@@ -30,7 +31,7 @@ import { measureThroughput } from './throughput';
 import { buildTree } from './tree';
 import { createVolume } from './volume';
 
-type Section = 'latency' | 'idle' | 'scale' | 'throughput' | 'footprint' | 'soak';
+type Section = 'latency' | 'idle' | 'scale' | 'throughput' | 'footprint' | 'soak' | 'image';
 
 interface Options {
   readonly updates: number;
@@ -59,7 +60,7 @@ function parseOptions(argv: readonly string[]): Options {
     if (!Number.isInteger(value) || value <= 0) throw new Error(`bench: --${key} must be a positive integer, got ${text}`);
     return value;
   };
-  const all: Section[] = ['latency', 'idle', 'scale', 'throughput', 'footprint', 'soak'];
+  const all: Section[] = ['latency', 'idle', 'scale', 'throughput', 'footprint', 'soak', 'image'];
   const only = values.get('only')?.split(',') ?? all;
   for (const section of only) {
     if (!all.includes(section as Section)) throw new Error(`bench: --only takes ${all.join(',')}; got ${section}`);
@@ -111,6 +112,9 @@ const THROUGHPUT_ROUNDS = 25;
 const SETTLE_MS = 15000;
 
 const TMPFS_MAGIC = 0x01021994;
+
+const REPO_ROOT = join(__dirname, '..', '..');
+const OUT_DIR = join(REPO_ROOT, '.tmp', 'bench');
 
 /**
  * Directories go on tmpfs when there is one: Secret volumes are tmpfs, and on
@@ -286,6 +290,11 @@ async function main(): Promise<void> {
   } finally {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
+  // Last: the image build would take CPU from every measurement above.
+  if (options.sections.has('image')) {
+    progress('image: building the Dockerfile and listing its files (minutes the first time on a machine)');
+    results.image = await measureImage(REPO_ROOT, OUT_DIR, progress);
+  }
 
   const tables = buildTables(results, options);
   const goals = checkGoals(results);
@@ -299,10 +308,9 @@ async function main(): Promise<void> {
     renderGoals(goals),
   ].join('\n');
   process.stdout.write(`${report}\n`);
-  const outDir = join(__dirname, '..', '..', '.tmp', 'bench');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'results.md'), `${report}\n`);
-  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  mkdirSync(OUT_DIR, { recursive: true });
+  writeFileSync(join(OUT_DIR, 'results.md'), `${report}\n`);
+  writeFileSync(join(OUT_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 function renderGoals(goals: readonly Goal[]): string {
