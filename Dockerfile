@@ -26,24 +26,27 @@ COPY scripts/bundle.ts scripts/
 # bundled file (scripts/bundle.ts explains why).
 RUN npx --no-install node-gyp rebuild --nodedir="$(dirname "$(dirname "$(command -v node)")")" \
  && npx --no-install tsc -p tsconfig.json \
- && node dist/scripts/bundle.js \
- && npm prune --omit=dev --no-audit --no-fund
+ && node dist/scripts/bundle.js
 # Lay out the runtime root filesystem. ldd lists the libraries node and the
 # addon need on whatever architecture this runs, so the same file builds
 # arm64 images. node-addon-api is headers for the build only. The official
 # node binary keeps its symbol table (about 12 MB): strip drops it and keeps
 # the dynamic symbols addons link against. /etc/passwd and /etc/group name the
 # two users the examples run as, for tools that look them up.
-# Files the runtime never loads are left out: source maps (node reads them
-# only with --enable-source-maps), type declarations and documentation, and
-# bintrees' tests and browser builds (tdigest loads its lib/ alone).
+# /app holds only what the runtime loads: the two bundles (the CLI, and the
+# metrics stack it requires with METRICS_ADDR), the one library module they
+# require from outside themselves (dist/lib/native.js, which finds the addon
+# through its own location), node-gyp-build, which that module loads the
+# addon with, the addon, and package.json (node reads it for the module type).
 RUN set -eu; \
     root=/rootfs; \
-    mkdir -p "$root/app/build/Release" "$root/usr/local/bin" "$root/etc"; \
-    cp -a package.json dist node_modules "$root/app/"; \
-    rm -rf "$root/app/node_modules/node-addon-api" "$root/app/dist/scripts"; \
-    find "$root/app" \( -name '*.map' -o -name '*.d.ts' -o -name '*.md' \) -type f -delete; \
-    rm -rf "$root/app/node_modules/bintrees/test" "$root/app/node_modules/bintrees/dist"; \
+    mkdir -p "$root/app/build/Release" "$root/app/dist/bin" "$root/app/dist/lib" "$root/app/node_modules" "$root/usr/local/bin" "$root/etc"; \
+    cp package.json "$root/app/"; \
+    cp dist/bin/config-reloader.js dist/bin/metrics.js "$root/app/dist/bin/"; \
+    cp dist/lib/native.js "$root/app/dist/lib/"; \
+    mkdir "$root/app/node_modules/node-gyp-build"; \
+    cp node_modules/node-gyp-build/package.json node_modules/node-gyp-build/index.js \
+       node_modules/node-gyp-build/node-gyp-build.js node_modules/node-gyp-build/LICENSE "$root/app/node_modules/node-gyp-build/"; \
     cp build/Release/config_reloader_native.node "$root/app/build/Release/"; \
     strip --strip-unneeded "$root/app/build/Release/config_reloader_native.node"; \
     strip -o "$root/usr/local/bin/node" "$(command -v node)"; \

@@ -43,8 +43,25 @@ test('runs as an arbitrary uid, as OpenShift assigns them', async () => {
   assert.equal(result.stdout.trim(), packageVersion);
 });
 
+test('/app holds only what the runtime loads: the bundles, the addon, its loader, node-gyp-build and package.json', async () => {
+  const script = "console.log(JSON.stringify(require('fs').readdirSync('/app', { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => require('path').relative('/app', require('path').join(e.path, e.name))).sort()))";
+  const result = await podman(['run', '--rm', ...LOCKED_DOWN, '--entrypoint', '/usr/local/bin/node', IMAGES.sidecar, '-e', script]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(JSON.parse(result.stdout) as unknown, [
+    'build/Release/config_reloader_native.node',
+    'dist/bin/config-reloader.js',
+    'dist/bin/metrics.js',
+    'dist/lib/native.js',
+    'node_modules/node-gyp-build/LICENSE',
+    'node_modules/node-gyp-build/index.js',
+    'node_modules/node-gyp-build/node-gyp-build.js',
+    'node_modules/node-gyp-build/package.json',
+    'package.json',
+  ]);
+});
+
 test('the native addon loads from the image and talks to the kernel', async () => {
-  const script = "const { Inotify } = require('/app/dist/lib/inotify.js'); const i = new Inotify(); i.watch('/app', 0x100); i.close(); console.log('inotify ok');";
+  const script = "const { native } = require('/app/dist/lib/native.js'); const h = new native.InotifyHandle(() => {}, () => {}); const wd = h.addWatch('/app', 0x100); h.close(); console.log(wd > 0 ? 'inotify ok' : `watch descriptor ${wd}`);";
   const result = await podman(['run', '--rm', ...LOCKED_DOWN, '--entrypoint', '/usr/local/bin/node', IMAGES.sidecar, '-e', script]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout.trim(), 'inotify ok');
