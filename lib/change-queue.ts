@@ -2,9 +2,8 @@
 // consumer slower than the changes gets them merged, from the configuration
 // it saw last to the newest, because for configuration only the newest
 // content matters, and it must never be handed a stale one.
-import { type ConfigChange, LISTED_REASONS } from './config-change';
+import { type ConfigChange, lazyConfigChange, LISTED_REASONS } from './config-change';
 import { abortError } from './errors';
-import { diffFingerprints } from './fingerprint';
 import { PushIterator } from './push-iterator';
 
 /** What the queue listens to: a ConfigWatcher. */
@@ -61,14 +60,19 @@ export class ChangeQueue extends PushIterator<ConfigChange> {
       this.#queued = undefined;
       return;
     }
-    // Merged: from what the consumer saw last to the newest content.
-    this.#queued = older === undefined ? change : {
-      ...change,
-      ...diffFingerprints(older.previous, change.fingerprint),
-      previous: older.previous,
-      reasons: [...new Set([...older.reasons, ...change.reasons])].slice(0, LISTED_REASONS),
-      moreReasons: older.moreReasons + change.moreReasons,
-      detectedAt: older.detectedAt,
-    };
+    // Merged: from what the consumer saw last to the newest content, its
+    // file lists worked out when read, as for any change. A listed reason
+    // that no longer fits the list is counted with the others.
+    if (older === undefined) {
+      this.#queued = change;
+      return;
+    }
+    const reasons = [...new Set([...older.reasons, ...change.reasons])];
+    const listed = reasons.slice(0, LISTED_REASONS);
+    this.#queued = lazyConfigChange(
+      { reasons: listed, moreReasons: older.moreReasons + change.moreReasons + reasons.length - listed.length, detectedAt: older.detectedAt },
+      change.fingerprint,
+      older.previous,
+    );
   }
 }

@@ -222,6 +222,29 @@ test('iterates over changes until aborted, and a slow consumer gets them merged 
   await assert.rejects(pending, { name: 'AbortError' });
 });
 
+test('a slow consumer\'s merged change lists the first reasons and counts every other one', async (t) => {
+  const dir = tempDir(t);
+  const watcher = await ConfigWatcher.open({ dirs: [dir], debounce: 30 });
+  t.after(() => watcher.close());
+  const checks: ConfigChange[] = [];
+  watcher.on('change', (change) => checks.push(change));
+  const iterator = watcher.changes();
+  // Four changes, each from a file of its own, while the consumer does not look.
+  for (const name of ['a', 'b', 'c', 'd']) {
+    writeFileSync(join(dir, `${name}.conf`), name);
+    await waitFor(`the change of ${name}.conf`, () => checks.length === ['a', 'b', 'c', 'd'].indexOf(name) + 1);
+  }
+  const merged = (await iterator.next()).value;
+  assert.ok(merged !== undefined);
+  const every = checks.flatMap((change) => change.reasons);
+  assert.equal(new Set(every).size, every.length, `each change has reasons of its own: ${JSON.stringify(every)}`);
+  assert.deepEqual(merged.reasons, every.slice(0, 3));
+  assert.equal(merged.moreReasons, every.length - 3 + checks.reduce((sum, change) => sum + change.moreReasons, 0));
+  assert.deepEqual(merged.added, ['a', 'b', 'c', 'd'].map((name) => join(dir, `${name}.conf`)));
+  assert.equal(merged.detectedAt, checks[0]?.detectedAt);
+  await iterator.return?.();
+});
+
 test('for await ends when the watcher is closed', async (t) => {
   const volume = kubeletVolume(t, { 'app.conf': 'v0' });
   const watcher = await ConfigWatcher.open({ dirs: [volume.dir] });
