@@ -11,7 +11,10 @@ DEBIAN_IMAGE=localhost/config-reloader-test/debian:bookworm-minbase
 NODE_IMAGE=localhost/config-reloader-test/node:20-bookworm
 NGINX_IMAGE=localhost/config-reloader-test/nginx:bookworm
 HAPROXY_IMAGE=localhost/config-reloader-test/haproxy:bookworm
-SIDECAR_IMAGE=localhost/config-reloader:test
+# The image under test; set SIDECAR_IMAGE to give a checkout of its own
+# (two worktrees testing at once would otherwise rebuild one tag under each
+# other). test-container/podman.ts reads the same variable.
+export SIDECAR_IMAGE="${SIDECAR_IMAGE:-localhost/config-reloader:test}"
 
 log() { printf '[container] %s\n' "$*" >&2; }
 
