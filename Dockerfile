@@ -37,7 +37,7 @@ RUN npx --no-install node-gyp rebuild --nodedir="$(dirname "$(dirname "$(command
 # metrics stack it requires with METRICS_ADDR), the one library module they
 # require from outside themselves (dist/lib/native.js, which finds the addon
 # through its own location), node-gyp-build, which that module loads the
-# addon with, the addon, and package.json (node reads it for the module type).
+# addon with, the addon, and package.json (node-gyp-build reads the package name).
 RUN set -eu; \
     root=/rootfs; \
     mkdir -p "$root/app/build/Release" "$root/app/dist/bin" "$root/app/dist/lib" "$root/app/node_modules" "$root/usr/local/bin" "$root/etc"; \
@@ -66,6 +66,6 @@ COPY --from=build /rootfs/ /
 USER 65532:65532
 WORKDIR /app
 ENV NODE_ENV=production
-# The V8 flags are those lib/sidecar/cli/v8-flags.ts sets at run time when
-# they are missing: given here, node:v8 is never loaded.
+# The V8 flags are lib/sidecar/cli/v8-flags.ts's V8_FLAGS (a test keeps them
+# equal); given here, the CLI never loads node:v8 to set their stand-ins.
 ENTRYPOINT ["/usr/local/bin/node", "--no-opt", "--max-semi-space-size=1", "--gc-memory-reducer-start-delay-ms=1500", "/app/dist/bin/config-reloader.js"]

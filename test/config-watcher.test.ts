@@ -87,7 +87,8 @@ test('detectedAt is on the monotonicMs clock: after the write, a debounce before
   const detectedAt = changes[0]?.detectedAt ?? Number.NaN;
   assert.ok(before <= detectedAt, `written at ${before}, detected at ${detectedAt}`);
   // The debounce (200 ms) runs between the first trigger and the check.
-  assert.ok(detectedAt + 200 <= (emittedAt[0] ?? Number.NaN), `detected at ${detectedAt}, emitted at ${String(emittedAt[0])}`);
+  // Timers run on libuv's millisecond loop clock and may fire up to 1 ms early against it.
+  assert.ok(detectedAt + 198 <= (emittedAt[0] ?? Number.NaN), `detected at ${detectedAt}, emitted at ${String(emittedAt[0])}`);
   // The clock performance.now() reads, from another origin: the two advance
   // together. Each reading is bracketed, so a preemption between the calls
   // widens the bounds instead of failing the test.

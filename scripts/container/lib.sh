@@ -11,9 +11,9 @@ DEBIAN_IMAGE=localhost/config-reloader-test/debian:bookworm-minbase
 NODE_IMAGE=localhost/config-reloader-test/node:20-bookworm
 NGINX_IMAGE=localhost/config-reloader-test/nginx:bookworm
 HAPROXY_IMAGE=localhost/config-reloader-test/haproxy:bookworm
-# The image under test; set SIDECAR_IMAGE to give a checkout of its own
-# (two worktrees testing at once would otherwise rebuild one tag under each
-# other). test-container/podman.ts reads the same variable.
+# The image under test; SIDECAR_IMAGE names another tag (for the scripts as
+# for test-container/podman.ts). It does not make two runs at once safe:
+# test.sh removes every config-reloader-test-* container it finds.
 export SIDECAR_IMAGE="${SIDECAR_IMAGE:-localhost/config-reloader:test}"
 
 log() { printf '[container] %s\n' "$*" >&2; }
