@@ -1,7 +1,7 @@
 // The sidecar is measured as Pods run it: with the node options of the
-// image's entrypoint (V8 flags that the CLI would otherwise set at run time,
-// lib/sidecar/cli/v8-flags.ts). They are read from the Dockerfile itself, so
-// the bench cannot drift from the image.
+// image's entrypoint (the V8 flags of lib/sidecar/cli/v8-flags.ts, which the
+// CLI replaces with run-time stand-ins when they are missing). They are read
+// from the Dockerfile itself, so the bench cannot drift from the image.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -19,7 +19,10 @@ export function imageEntrypoint(dockerfile = readFileSync(DOCKERFILE, 'utf8')): 
   return parsed;
 }
 
-/** What the entrypoint passes node between the binary and the script. */
-export function imageNodeOptions(): string[] {
-  return imageEntrypoint().slice(1, -1);
+let nodeOptions: readonly string[] | undefined;
+
+/** What the entrypoint passes node between the binary and the script; the Dockerfile is read once per run. */
+export function imageNodeOptions(): readonly string[] {
+  nodeOptions ??= imageEntrypoint().slice(1, -1);
+  return nodeOptions;
 }

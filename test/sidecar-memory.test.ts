@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 
 import { V8_FLAGS } from '../lib/sidecar/cli/v8-flags';
 import { AtomicWriter, configMapPayload } from '../lib/testing';
@@ -61,14 +61,27 @@ test('collects its start-up garbage within seconds of ready, not after V8\'s def
   assert.equal(app.signals().length, 1, sidecar.transcript());
 });
 
-/** What the next test holds RssAnon to; with the young generation left to grow it is past 50 MiB. */
+/** What the next tests hold RssAnon to; with the young generation left to grow it is past 50 MiB. */
 const LARGE_TREE_ANON_LIMIT_KB = 40 * 1024;
+
+let largeTree: string | undefined;
+// Registered here, at the file's level: inside a test it would run when that test ends.
+after(() => {
+  if (largeTree !== undefined) rmSync(largeTree, { recursive: true, force: true });
+});
+
+/** 100,000 small files, made once for both ways of starting and removed when the file's tests end. */
+function sharedLargeTree(): string {
+  if (largeTree !== undefined) return largeTree;
+  const dir = mkdtempSync(join(tmpdir(), 'memory-tree-'));
+  largeTree = dir;
+  for (let i = 0; i < 100_000; i++) writeFileSync(join(dir, `file-${i}.conf`), `key=${i}\n`);
+  return dir;
+}
 
 for (const [how, nodeArgs] of [['as the image starts it (flags on node\'s command line)', V8_FLAGS], ['without node options, as the npm bin does (flags set at run time)', []]] as const) {
   test(`started ${how}, the first walk of 100,000 files leaves RssAnon under 40 MiB: the young generation is kept small`, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'memory-tree-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    for (let i = 0; i < 100_000; i++) writeFileSync(join(dir, `file-${i}.conf`), `key=${i}\n`);
+    const dir = sharedLargeTree();
     const sidecar = new SidecarProcess({ env: { CONFIG_DIR: dir, PROCESS_NAME: `mem-none-${process.pid}` }, nodeArgs });
     t.after(() => sidecar.stop());
     await sidecar.waitForMessage('ready', 1, 60_000);
