@@ -13,8 +13,9 @@
 //   validators under fs calls, the /proc scan) often enough to be optimised,
 //   and the optimising compiler's own code, paged in from the node binary,
 //   then stays resident for the life of the process. The sidecar's work is
-//   system calls and hashing in C++; the interpreter and Sparkplug run its
-//   JavaScript about as fast here.
+//   system calls and hashing in C++: a reload is no slower without TurboFan.
+//   What it costs is start-up on a very large tree, whose first walk runs
+//   that JavaScript hundreds of thousands of times; a sidecar starts once.
 // - The young generation, and the pool of freed pages V8 keeps for it, are
 //   held to their initial size instead of growing under the allocation
 //   burst of a large tree's first walk; V8 never gives those pages back
@@ -48,20 +49,46 @@
 // threads). docs/benchmarks.md ("Footprint") has what each is worth and how
 // it was measured.
 
-/** node's command-line flag -> the flag that does its work when set at run time. */
-const RUN_TIME_STAND_INS: ReadonlyMap<string, string> = new Map([
-  ['--no-opt', '--no-opt'],
-  ['--max-semi-space-size=1', '--semi-space-growth-factor=1'],
-  ['--gc-memory-reducer-start-delay-ms=1500', '--gc-memory-reducer-start-delay-ms=1500'],
-]);
+// A flag counts as given when node got any setting of the same option, by
+// either spelling (`--max_semi_space_size`), either polarity (`--opt` for
+// `--no-opt`) and any value, on its command line or in NODE_OPTIONS (where
+// node accepts `--max-semi-space-size` but no `--opt`): whoever started node
+// that way chose, and the CLI leaves the choice alone rather than set a
+// stand-in over it.
+
+interface V8Flag {
+  /** As node's command line takes it. */
+  readonly flag: string;
+  /** What does its work when set at run time. */
+  readonly standIn: string;
+}
+
+const FLAGS: readonly V8Flag[] = [
+  { flag: '--no-opt', standIn: '--no-opt' },
+  { flag: '--max-semi-space-size=1', standIn: '--semi-space-growth-factor=1' },
+  { flag: '--gc-memory-reducer-start-delay-ms=1500', standIn: '--gc-memory-reducer-start-delay-ms=1500' },
+];
 
 /** The flags for node's command line, as the image's entrypoint gives them. */
-export const V8_FLAGS: readonly string[] = [...RUN_TIME_STAND_INS.keys()];
+export const V8_FLAGS: readonly string[] = FLAGS.map(({ flag }) => flag);
 
-/** Sets the run-time stand-ins of the flags that node's command line did not give. */
-export function applyV8Flags(execArgv: readonly string[] = process.execArgv): void {
-  const missing = V8_FLAGS.filter((flag) => !execArgv.includes(flag));
-  if (missing.length === 0) return;
+/** The option a flag sets: `--no_opt` and `--opt=true` both set `opt`; undefined when it is no option. */
+export function v8OptionName(argument: string): string | undefined {
+  if (!argument.startsWith('--') || argument === '--') return undefined;
+  const name = argument.slice(2).split('=', 1)[0]?.replaceAll('_', '-') ?? '';
+  return name.startsWith('no-') ? name.slice(3) : name;
+}
+
+/** The run-time stand-ins for the flags that neither `execArgv` nor `nodeOptions` set in any way. */
+export function missingV8StandIns(execArgv: readonly string[], nodeOptions: string): string[] {
+  const given = new Set<string | undefined>([...execArgv, ...nodeOptions.split(/\s+/)].map(v8OptionName));
+  return FLAGS.filter(({ flag }) => !given.has(v8OptionName(flag))).map(({ standIn }) => standIn);
+}
+
+/** Sets the run-time stand-ins of the flags that node was not started with. */
+export function applyV8Flags(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): void {
+  const standIns = missingV8StandIns(execArgv, nodeOptions);
+  if (standIns.length === 0) return;
   const { setFlagsFromString } = require('node:v8') as typeof import('node:v8');
-  for (const flag of missing) setFlagsFromString(RUN_TIME_STAND_INS.get(flag) ?? flag);
+  for (const standIn of standIns) setFlagsFromString(standIn);
 }
