@@ -1,7 +1,7 @@
 // The goals from the benchmark issue, checked against one run's results.
 import { BARE_NODE, LARGE_FILES, SIDECAR_VOLUME } from './footprint';
 import type { Results } from './results';
-import { formatNumber } from './table';
+import { formatMB, formatMiB, formatNumber } from './table';
 
 export interface Goal {
   readonly description: string;
@@ -59,7 +59,7 @@ export function checkGoals(results: Results): Goal[] {
     goals.push({
       description: `idle RSS within 1.10x of bare Node (${row.name})`,
       met: measured(rssRatio, rssRatio <= 1.1),
-      observed: `${formatNumber(rssRatio)}x (${formatNumber(row.rssKb / 1024, 1)} MiB vs ${formatNumber((bare?.rssKb ?? Number.NaN) / 1024, 1)} MiB)`,
+      observed: `${formatNumber(rssRatio)}x (${formatMiB(row.rssKb)} MiB vs ${formatMiB(bare?.rssKb)} MiB)`,
     });
     goals.push({
       description: `zero CPU while idle (${row.name})`,
@@ -91,14 +91,13 @@ function footprintGoals(results: Results): Goal[] {
   const bare = start.find((row) => row.name === BARE_NODE);
   const sidecar = start.find((row) => row.name === SIDECAR_VOLUME);
   const ratio = (sidecar?.rssKb ?? Number.NaN) / (bare?.rssKb ?? Number.NaN);
-  const mib = (kb: number | undefined): string => formatNumber((kb ?? Number.NaN) / 1024, 1);
   const large = results.footprint?.trees.find((row) => row.files === LARGE_FILES);
   const peakMib = (large?.peakKb ?? Number.NaN) / 1024;
   return [
     {
       description: 'RSS 3 s after start within 1.10x of bare Node (kubelet volume)',
       met: measured(ratio, ratio <= 1.1),
-      observed: `${formatNumber(ratio)}x (${mib(sidecar?.rssKb)} MiB vs ${mib(bare?.rssKb)} MiB; anon ${mib(sidecar?.anonKb)} vs ${mib(bare?.anonKb)}, file ${mib(sidecar?.fileKb)} vs ${mib(bare?.fileKb)})`,
+      observed: `${formatNumber(ratio)}x (${formatMiB(sidecar?.rssKb)} MiB vs ${formatMiB(bare?.rssKb)} MiB; anon ${formatMiB(sidecar?.anonKb)} vs ${formatMiB(bare?.anonKb)}, file ${formatMiB(sidecar?.fileKb)} vs ${formatMiB(bare?.fileKb)})`,
     },
     {
       description: 'no thread beyond those of bare Node',
@@ -121,7 +120,7 @@ function soakGoals(results: Results): Goal[] {
     {
       description: `soak: end RSS within +${Math.round((SOAK_GROWTH - 1) * 100)}% of the RSS after 1,000 updates`,
       met: soak.error === undefined ? measured(growth, growth <= SOAK_GROWTH) : false,
-      observed: `${formatNumber(growth, 3)}x (start ${formatNumber(soak.start.rssKb / 1024, 1)}, after 1,000 ${formatNumber(soak.baseline.rssKb / 1024, 1)}, peak ${formatNumber(soak.peak.rssKb / 1024, 1)}, end ${formatNumber(soak.end.rssKb / 1024, 1)} MiB)`,
+      observed: `${formatNumber(growth, 3)}x (start ${formatMiB(soak.start.rssKb)}, after 1,000 ${formatMiB(soak.baseline.rssKb)}, peak ${formatMiB(soak.peak.rssKb)}, end ${formatMiB(soak.end.rssKb)} MiB)`,
     },
     {
       description: 'soak: descriptors at the end equal to those after 1,000 updates',
@@ -143,12 +142,11 @@ function imageGoal(results: Results): Goal {
   if (image === undefined) return { description, met: undefined, observed: 'not run' };
   const measurement = image.measurement;
   if (measurement === undefined) return { description, met: false, observed: `error: ${(image.error ?? 'no result').split('\n')[0] ?? ''} (the image table has the rest)` };
-  const mb = (bytes: number): string => `${formatNumber(bytes / 1e6, 1)} MB`;
   const { parts } = measurement;
   return {
     description,
     met: measured(measurement.sizeBytes, true),
-    observed: `${mb(measurement.sizeBytes)}: node ${mb(parts.node.bytes)}, libraries ${mb(parts.libraries.bytes)}, /app ${mb(parts.app.bytes)}, rest ${mb(parts.rest.bytes)}`,
+    observed: `${formatMB(measurement.sizeBytes, 1)} MB: node ${formatMB(parts.node.bytes, 1)} MB, libraries ${formatMB(parts.libraries.bytes, 1)} MB, /app ${formatMB(parts.app.bytes, 1)} MB, rest ${formatMB(parts.rest.bytes, 1)} MB`,
   };
 }
 

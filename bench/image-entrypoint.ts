@@ -12,10 +12,15 @@ export function imageEntrypoint(dockerfile = readFileSync(DOCKERFILE, 'utf8')): 
   const lines = dockerfile.split('\n').filter((line) => line.startsWith('ENTRYPOINT '));
   const last = lines[lines.length - 1];
   if (last === undefined) throw new Error(`${DOCKERFILE}: no ENTRYPOINT`);
-  const parsed: unknown = JSON.parse(last.slice('ENTRYPOINT '.length));
-  if (!Array.isArray(parsed) || parsed.length < 2 || !parsed.every((part): part is string => typeof part === 'string')) {
-    throw new Error(`${DOCKERFILE}: ENTRYPOINT is not the exec form [node, ...options, script]: ${last}`);
+  const notExecForm = new Error(`${DOCKERFILE}: ENTRYPOINT is not the exec form ["node", ...options, "script"]: ${last}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(last.slice('ENTRYPOINT '.length));
+  } catch {
+    // The shell form (`ENTRYPOINT node ...`), which the bench cannot take apart.
+    throw notExecForm;
   }
+  if (!Array.isArray(parsed) || parsed.length < 2 || !parsed.every((part): part is string => typeof part === 'string')) throw notExecForm;
   return parsed;
 }
 

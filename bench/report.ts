@@ -4,7 +4,7 @@ import type { ImageResult } from './image';
 import type { Results } from './results';
 import { BASELINE_UPDATES, SOAK_SETTLE_MS } from './soak';
 import type { Cell, Table } from './table';
-import { formatNumber } from './table';
+import { formatMB, formatMiB, formatNumber } from './table';
 
 interface Options {
   readonly updates: number;
@@ -12,7 +12,6 @@ interface Options {
   readonly files: number;
 }
 
-const mib = (kb: number): string => formatNumber(kb / 1024, 1);
 const ms = (value: number): string => formatNumber(value, 3);
 
 export function buildTables(results: Results, options: Options): Table[] {
@@ -43,7 +42,7 @@ export function buildTables(results: Results, options: Options): Table[] {
       title: `Idle footprint (${options.idleSeconds} s window)`,
       columns: ['process', 'RSS MiB', 'RSS vs bare node', 'threads', 'CPU ticks', 'wakeups', 'settling: ticks', 'settling: wakeups'],
       rows: results.idle.map((row) => [
-        row.name, mib(row.rssKb), `${formatNumber(row.rssKb / bare)}x`, row.threads, row.cpuTicks, row.wakeups,
+        row.name, formatMiB(row.rssKb), `${formatNumber(row.rssKb / bare)}x`, row.threads, row.cpuTicks, row.wakeups,
         row.settlingTicks, row.settlingWakeups,
       ]),
       notes: [
@@ -61,7 +60,7 @@ export function buildTables(results: Results, options: Options): Table[] {
       title: 'Start-up on a tree of 10,000 directories',
       columns: ['watcher', 'ready ms', 'RSS MiB'],
       rows: [
-        ...results.startup.map((row) => [row.name, formatNumber(row.readyMs, 0), mib(row.rssKb)]),
+        ...results.startup.map((row) => [row.name, formatNumber(row.readyMs, 0), formatMiB(row.rssKb)]),
         ...(library === undefined ? [] : [[`lib/inotify.ts walk + ${library.watches} watches (in-process)`, formatNumber(library.watchMs, 0), undefined]]),
       ],
       notes: ['ready = from spawn to the "ready" line, Node start-up included; RSS 300 ms after ready.', ...errors(results.startup)],
@@ -130,7 +129,7 @@ export function buildTables(results: Results, options: Options): Table[] {
       title: `Footprint at start (${START_SAMPLE_MS / 1000} s after exec, medians of ${footprint.rounds} starts)`,
       columns: ['process', 'RSS MiB', 'vs bare node', 'RssAnon MiB', 'RssFile MiB', 'threads', 'exec to ready ms', 'exec to first reload ms'],
       rows: footprint.start.map((row) => [
-        row.name, mib(row.rssKb), `${formatNumber(row.rssKb / (bare?.rssKb ?? Number.NaN))}x`, mib(row.anonKb), mib(row.fileKb),
+        row.name, formatMiB(row.rssKb), `${formatNumber(row.rssKb / (bare?.rssKb ?? Number.NaN))}x`, formatMiB(row.anonKb), formatMiB(row.fileKb),
         row.threads, formatNumber(row.readyMs, 0), formatNumber(row.firstReloadMs, 0),
       ]),
       notes: [
@@ -145,7 +144,7 @@ export function buildTables(results: Results, options: Options): Table[] {
       title: 'Large trees (plain directories, fingerprinted and watched)',
       columns: ['tree', 'ready ms', 'peak RSS MiB (VmHWM)', 'settled RSS MiB', 'bytes per file or watch'],
       rows: footprint.trees.map((row) => [
-        row.name, formatNumber(row.readyMs, 0), mib(row.peakKb), mib(row.settledKb),
+        row.name, formatNumber(row.readyMs, 0), formatMiB(row.peakKb), formatMiB(row.settledKb),
         formatNumber(((row.settledKb - (small?.rssKb ?? Number.NaN)) * 1024) / Math.max(row.files, row.directories), 0),
       ]),
       notes: [
@@ -157,7 +156,7 @@ export function buildTables(results: Results, options: Options): Table[] {
 
   const soak = results.soak;
   if (soak !== undefined) {
-    const point = (label: string, p: { updates: number; rssKb: number; descriptors: number }): Cell[] => [label, p.updates, mib(p.rssKb), p.descriptors];
+    const point = (label: string, p: { updates: number; rssKb: number; descriptors: number }): Cell[] => [label, p.updates, formatMiB(p.rssKb), p.descriptors];
     tables.push({
       title: `Soak: ${soak.updates.toLocaleString('en-US')} kubelet updates, one at a time`,
       columns: ['point', 'updates', 'RSS MiB', 'descriptors'],
@@ -173,14 +172,13 @@ export function buildTables(results: Results, options: Options): Table[] {
 }
 
 /** MB as podman and registries count them (10^6 bytes), so the total reads as `podman images` shows it. */
-const mb = (bytes: number): string => formatNumber(bytes / 1e6, 2);
 
 function imageTable(image: ImageResult): Table {
   const measured = image.measurement;
   const failure = image.error === undefined ? [] : [`- failed: ${image.error}`];
   if (measured === undefined) return { title: 'Image (uncompressed)', columns: ['part', 'MB', 'share of total', 'files'], rows: [['not measured', undefined, undefined, undefined]], notes: failure };
   const total = measured.sizeBytes;
-  const row = (part: string, bytes: number, files: number | undefined): Cell[] => [part, mb(bytes), `${formatNumber((bytes / total) * 100, 1)}%`, files];
+  const row = (part: string, bytes: number, files: number | undefined): Cell[] => [part, formatMB(bytes), `${formatNumber((bytes / total) * 100, 1)}%`, files];
   const { parts, app } = measured;
   return {
     title: `Image (uncompressed): ${measured.image}`,

@@ -17,6 +17,16 @@ export function formatNumber(value: number, digits = 2): string {
   return value.toFixed(digits);
 }
 
+/** Kibibytes (as /proc gives memory) in MiB, one decimal; undefined reads as not measured. */
+export function formatMiB(kb: number | undefined): string {
+  return formatNumber((kb ?? Number.NaN) / 1024, 1);
+}
+
+/** Bytes in MB (10^6, as image registries count), `digits` decimals. */
+export function formatMB(bytes: number, digits = 2): string {
+  return formatNumber(bytes / 1e6, digits);
+}
+
 function cellText(cell: Cell): string {
   if (cell === undefined) return '-';
   if (typeof cell === 'string') return cell;

@@ -44,7 +44,7 @@ test('runs as an arbitrary uid, as OpenShift assigns them', async () => {
 });
 
 test('/app holds only what the runtime loads: the bundles, the addon, its loader, node-gyp-build and package.json', async () => {
-  const script = "console.log(JSON.stringify(require('fs').readdirSync('/app', { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => require('path').relative('/app', require('path').join(e.path, e.name))).sort()))";
+  const script = "console.log(JSON.stringify(require('fs').readdirSync('/app', { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => require('path').relative('/app', require('path').join(e.parentPath ?? e.path, e.name))).sort()))";
   const result = await podman(['run', '--rm', ...LOCKED_DOWN, '--entrypoint', '/usr/local/bin/node', IMAGES.sidecar, '-e', script]);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout) as unknown, [

@@ -21,7 +21,7 @@ test('the image entrypoint gives node exactly the V8 flags the CLI would otherwi
 });
 
 test('an ENTRYPOINT that is not the exec form is refused by name, not misread', () => {
-  assert.throws(() => imageEntrypoint('FROM scratch\nENTRYPOINT node /app/x.js\n'), SyntaxError);
+  assert.throws(() => imageEntrypoint('FROM scratch\nENTRYPOINT node /app/x.js\n'), /not the exec form/);
   assert.throws(() => imageEntrypoint('FROM scratch\nENTRYPOINT ["node"]\n'), /not the exec form/);
   assert.throws(() => imageEntrypoint('FROM scratch\n'), /no ENTRYPOINT/);
 });
