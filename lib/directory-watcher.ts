@@ -311,6 +311,12 @@ export class DirectoryWatcher {
       return;
     }
     if (event.name === undefined) return;
+    if (volume !== this.dir && !isDirectory(this.dir)) {
+      // A key directory the update dropped: its link now dangles. Like a
+      // deleted directory, it is awaited rather than reported as emptied.
+      this.#lose(`it is no longer in the kubelet volume ${volume}`);
+      return;
+    }
     if (isCommit(event)) {
       this.#trigger(`kubelet update of ${volume}`, true, true);
     } else if (!isInternalName(event.name)) {

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
 import { type ConfigChange, ConfigWatcher, type ConfigWatcherOptions, type UnchangedCheck } from '../lib';
+import { AtomicWriter, configMapPayload } from '../lib/testing';
 import { userNamespacesWork } from './helpers/inotify-limits';
 import { libraryScript, runLibraryScript } from './helpers/library-script';
 import { NestedVolume } from './helpers/nested-volume';
@@ -342,6 +343,34 @@ test('a key directory inside a kubelet volume, given as the directory, is one ch
   assert.equal(changes.length, 3);
   assert.deepEqual(changes[2]?.modified, [join(dir, 'a.conf')]);
   assert.deepEqual(lost, []);
+});
+
+test('a key directory an update drops is lost, never reported emptied, and its return is one change', async (t) => {
+  const root = join(tempDir(t), 'volume');
+  mkdirSync(root);
+  const writer = new AtomicWriter(root);
+  const payload = (withSub: boolean, version: number): ReturnType<typeof configMapPayload> =>
+    configMapPayload({ app: `app ${version}`, other: `other ${version}` }, {
+      items: [...(withSub ? [{ key: 'app', path: 'sub/app.conf' }] : []), { key: 'other', path: 'other.conf' }],
+    });
+  writer.writeSync(payload(true, 0));
+  const dir = join(root, 'sub');
+  const { watcher, changes, lost } = await watch(t, { dirs: [dir] });
+  const back: string[] = [];
+  watcher.on('back', (where) => back.push(where));
+
+  writer.writeSync(payload(false, 1));
+  await waitFor('the loss', () => lost.length === 1);
+  await sleep(QUIET_MS);
+  assert.deepEqual(changes.map((change) => change.removed), [], 'the configuration was reported emptied');
+
+  writer.writeSync(payload(true, 2));
+  await waitFor('the change', () => changes.length === 1);
+  await sleep(QUIET_MS);
+  assert.equal(changes.length, 1);
+  assert.deepEqual(back, [dir]);
+  assert.deepEqual(changes[0]?.modified, [join(dir, 'app.conf')]);
+  assert.deepEqual(changes[0]?.reasons.length, 1, `one immediate check when the link came back: ${changes[0]?.reasons.join('; ')}`);
 });
 
 test('a listener that throws is an error event, and the watcher goes on', async (t) => {
