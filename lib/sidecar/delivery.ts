@@ -17,6 +17,7 @@
 // (`alreadyReached`, after a partial delivery) is not signalled again.
 import { listProcessSummaries, type ProcessSummary, type ProcStatus } from '..';
 import { noTargetMessage } from './diagnosis';
+import { errorMessage } from './errors';
 import { type HeldTarget, heldStatus, MAX_HELD, openTarget } from './held-targets';
 import { selectTargets } from './targets';
 import { deliverToTarget, MAX_WAITING, openFailure, type TargetDeliveryOptions, type TargetOutcome, WaitSlots } from './target-delivery';
@@ -47,6 +48,8 @@ export interface DeliveryReport {
    * 'ignored', 'exited', 'shutdown', 'error'.
    */
   readonly failures: readonly string[];
+  /** Why /proc could not be listed: targets other than the held ones may have been missed (status 'failed'). */
+  readonly scanError?: string;
   /** Every target ({@link targetIdentity}) that has this content now: signalled by this delivery, or already reached. */
   readonly reached: readonly string[];
 }
@@ -114,8 +117,9 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
     }
   }
 
-  let processes: ProcessSummary[];
-  let workers: readonly ProcessSummary[];
+  let processes: ProcessSummary[] = [];
+  let workers: readonly ProcessSummary[] = [];
+  let scanError: string | undefined;
   try {
     processes = listProcessSummaries();
     const selection = selectTargets(processes, options.processName, options.signalAll, selfPid);
@@ -134,10 +138,11 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
       else failures.push(openFailure(target, opened.error, options.log));
     }
   } catch (error) {
-    // The deliveries under way finish first, so that every handle they keep
-    // is in `delivered` when deliverReload closes them.
-    await Promise.allSettled(deliveries);
-    throw error;
+    // The held targets may have the signal already: a failed delivery that
+    // says who was reached, not a throw, so that the retry signals only the
+    // targets that missed it (EMFILE, an unreadable /proc).
+    scanError = errorMessage(error);
+    options.log.error('cannot look for targets in /proc', { reason: scanError });
   }
   // After the signals: the first line logged brings the reloader's "change detected" with it.
   if (skipped.length > 0) {
@@ -147,6 +152,7 @@ async function deliver(options: DeliveryOptions, delivered: HeldTarget[]): Promi
     options.log.debug('workers skipped', { pids: workers.map((info) => info.pid) });
   }
   await Promise.all(deliveries);
+  if (scanError !== undefined) return { status: 'failed', delivered, failures, reached, scanError };
   if (handled.size === 0) {
     options.log.warn('target not found', { reason: noTargetMessage(options.processName, processes, selfPid) });
     return { status: 'no_target', delivered: [], failures: [], reached: [] };

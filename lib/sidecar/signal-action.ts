@@ -61,7 +61,9 @@ export class SignalAction implements ReloadAction {
     if (report.status === 'no_target') return { result: 'no_target', reason: `no process named ${this.settings.processName}` };
     if (report.failures.includes('shutdown')) return { result: 'shutdown' };
     const count = report.failures.length;
-    return { result: 'failure', reason: `${this.settings.signal.name} not delivered to ${count} target${count === 1 ? '' : 's'} (${[...new Set(report.failures)].join(', ')})` };
+    const reasons = count === 0 ? [] : [`${this.settings.signal.name} not delivered to ${count} target${count === 1 ? '' : 's'} (${[...new Set(report.failures)].join(', ')})`];
+    if (report.scanError !== undefined) reasons.push(`cannot look for targets in /proc: ${report.scanError}`);
+    return { result: 'failure', reason: reasons.join('; ') };
   }
 
   close(): void {
