@@ -190,3 +190,42 @@ function readRuns(path: string): number {
     return 0;
   }
 }
+
+test('a reload given up after its signal resumes at the URL when a later check finds the same content: one signal for the change', async (t) => {
+  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
+  const app = await NamedApp.start(t, `resume-app-${process.pid}`.slice(0, 15));
+  // v1's request is answered 503, every other 200.
+  const target = await startReloadTarget(t, { answer: (_request, index) => ({ status: index === 0 ? 503 : 200 }) });
+  const reloader = sidecar(t, { CONFIG_DIR: volume.dir, PROCESS_NAME: app.name, RELOAD_URL: `${target.origin}/reload`, RELOAD_RETRIES: '0' });
+  await reloader.waitForMessage('ready');
+
+  volume.commit({ 'app.conf': 'v1' });
+  await reloader.waitForMessage('reload failed; giving up until the next change');
+  await app.waitForSignals(1);
+  volume.commit({ 'app.conf': 'v1' }); // a resync: the same content, written again
+  await reloader.waitForMessage('reload request succeeded');
+  await sleep(QUIET_MS);
+  assert.equal(target.reloads().length, 2);
+  assert.equal(app.signals().length, 1, reloader.transcript());
+  assert.equal(reloader.messages('resuming a reload given up, at the action that failed')[0]?.['action'], 'url');
+  assert.equal(reloader.messages('change detected').length, 1, 'the resync is no change');
+});
+
+test('after a reload given up with its signal sent, going back to the content before is reloaded, not skipped', async (t) => {
+  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
+  const app = await NamedApp.start(t, `revert-app-${process.pid}`.slice(0, 15));
+  // v1's request is answered 503, every other 200.
+  const target = await startReloadTarget(t, { answer: (_request, index) => ({ status: index === 0 ? 503 : 200 }) });
+  const reloader = sidecar(t, { CONFIG_DIR: volume.dir, PROCESS_NAME: app.name, RELOAD_URL: `${target.origin}/reload`, RELOAD_RETRIES: '0' });
+  await reloader.waitForMessage('ready');
+
+  volume.commit({ 'app.conf': 'v1' });
+  await reloader.waitForMessage('reload failed; giving up until the next change');
+  await app.waitForSignals(1); // the app has v1
+  volume.commit({ 'app.conf': 'v0' });
+  await app.waitForSignals(2);
+  await reloader.waitForMessage('reload request succeeded');
+  await sleep(QUIET_MS);
+  assert.equal(app.signals().length, 2, reloader.transcript());
+  assert.deepEqual(reloader.messages('skipped: content unchanged'), []);
+});

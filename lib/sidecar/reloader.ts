@@ -67,6 +67,13 @@ export class Reloader {
   #running: Promise<void> | undefined;
   /** The content the running reload is for. */
   #inFlight: Fingerprint | undefined;
+  /**
+   * A reload given up after some of its actions succeeded: its content, and
+   * the first action that did not. A later check that finds the same content
+   * resumes there, as a retry would: the actions that succeeded (the signal)
+   * are not run twice for one change.
+   */
+  #givenUp: { readonly digest: string; readonly from: number } | undefined;
   /** The newest content due while a reload was running. */
   #next: DueReload | undefined;
   /** Aborted when newer content is due: ends the running reload's wait for a retry. */
@@ -246,6 +253,8 @@ export class Reloader {
   async #reload(due: DueReload): Promise<void> {
     const current = due.fingerprint;
     const before = this.#delivered;
+    const resumeAt = this.#givenUp?.digest === current.digest ? this.#givenUp.from : 0;
+    this.#givenUp = undefined;
     // Worked out when first needed: after the signal, on the usual path.
     let diff: { readonly changes: FileChanges | undefined } | undefined;
     const changes = (): FileChanges | undefined => {
@@ -267,6 +276,12 @@ export class Reloader {
       // It runs inside an action's logging: a fault here must not be taken
       // for a failed action.
       try {
+        if (resumeAt > 0) {
+          this.#log.info('resuming a reload given up, at the action that failed', {
+            trigger: due.trigger, action: this.#actions[resumeAt]?.name, fingerprint: current.digest.slice(0, 16),
+          });
+          return;
+        }
         this.#observer.changeDetected();
         const { added, removed, modified } = changes() ?? {};
         this.#log.info('change detected', {
@@ -279,8 +294,8 @@ export class Reloader {
       }
     };
     this.#inFlight = current;
+    let from = resumeAt;
     try {
-      let from = 0;
       for (let attempt = 1; ; attempt++) {
         const failed = await this.#attempt(due, changedFiles, from, precededBy(this.#log, announce));
         announce(); // in case no action logged anything
@@ -299,6 +314,7 @@ export class Reloader {
         }
         if (attempt > this.#config.reloadRetries) {
           this.#log.error('reload failed; giving up until the next change', { ...fields, fingerprint: current.digest.slice(0, 16) });
+          this.#givenUp = { digest: current.digest, from };
           return;
         }
         const delay = retryDelayMs(attempt);
@@ -316,6 +332,10 @@ export class Reloader {
     } finally {
       this.#inFlight = undefined;
       this.#superseded = undefined;
+      // Ended short with actions done (the signal sent, the URL not called):
+      // the app holds some of this content. Should the configuration go back
+      // to what was delivered before, that is a change to reload, not a skip.
+      if (from > 0 && this.#delivered !== current) this.#delivered = undefined;
     }
   }
 
