@@ -151,6 +151,21 @@ test('a target that ignores the signal is a failed reload, named with the reason
   assert.equal(app.exitCode, null, 'the app is still running');
 });
 
+test('after a reload given up with only some targets signalled, going back to the content before reloads them, not skips', async (t) => {
+  const name = `half-reached-${process.pid}`;
+  const dir = configDir(t);
+  const ready = await NamedApp.start(t, name);
+  const stuck = await NamedApp.start(t, name, { handlerDelayMs: 600_000 });
+  const sidecar = await startSidecar(t, { CONFIG_DIR: dir, PROCESS_NAME: name, HANDLER_WAIT: '300ms', RELOAD_RETRIES: '0' });
+  writeFileSync(join(dir, 'app.conf'), 'v1');
+  await ready.waitForSignals(1); // this one has v1; the other never installs its handler
+  await sidecar.waitForMessage('reload failed; giving up until the next change');
+  writeFileSync(join(dir, 'app.conf'), 'v0');
+  await ready.waitForSignals(2);
+  assert.deepEqual(sidecar.messages('skipped: content unchanged'), []);
+  assert.ok(stuck.alive, 'the app without a handler was not killed');
+});
+
 test('a second instance started after a reload gets the next reload too, and the first is not signalled twice', async (t) => {
   const name = `two-masters-${process.pid}`;
   const dir = configDir(t);

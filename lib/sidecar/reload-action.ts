@@ -31,6 +31,8 @@ export type ActionResult = 'success' | 'failure' | 'no_target' | 'shutdown';
 export interface ActionOutcome {
   readonly result: ActionResult;
   readonly reason?: string;
+  /** A failure that still reached part of the app (some targets got the signal): the app no longer holds only the content before. */
+  readonly partial?: boolean;
 }
 
 export interface ReloadAction {

@@ -295,6 +295,7 @@ export class Reloader {
     };
     this.#inFlight = current;
     let from = resumeAt;
+    let partial = false;
     try {
       for (let attempt = 1; ; attempt++) {
         const failed = await this.#attempt(due, changedFiles, from, precededBy(this.#log, announce));
@@ -305,6 +306,7 @@ export class Reloader {
           if (attempt > 1) this.#log.info('reloaded after retrying', { attempts: attempt, fingerprint: current.digest.slice(0, 16) });
           return;
         }
+        if (failed.outcome.partial === true) partial = true;
         if (failed.outcome.result === 'shutdown' || this.#abort.signal.aborted) return;
         from = failed.index;
         const fields = { action: failed.action.name, attempt, reason: failed.outcome.reason };
@@ -332,10 +334,11 @@ export class Reloader {
     } finally {
       this.#inFlight = undefined;
       this.#superseded = undefined;
-      // Ended short with actions done (the signal sent, the URL not called):
-      // the app holds some of this content. Should the configuration go back
-      // to what was delivered before, that is a change to reload, not a skip.
-      if (from > 0 && this.#delivered !== current) this.#delivered = undefined;
+      // Ended short with actions done (the signal sent, the URL not called;
+      // or some targets signalled and not others): the app holds some of
+      // this content. Should the configuration go back to what was delivered
+      // before, that is a change to reload, not a skip.
+      if ((from > 0 || partial) && this.#delivered !== current) this.#delivered = undefined;
     }
   }
 

@@ -63,7 +63,7 @@ export class SignalAction implements ReloadAction {
     const count = report.failures.length;
     const reasons = count === 0 ? [] : [`${this.settings.signal.name} not delivered to ${count} target${count === 1 ? '' : 's'} (${[...new Set(report.failures)].join(', ')})`];
     if (report.scanError !== undefined) reasons.push(`cannot look for targets in /proc: ${report.scanError}`);
-    return { result: 'failure', reason: reasons.join('; ') };
+    return { result: 'failure', reason: reasons.join('; '), partial: report.reached.length > 0 };
   }
 
   close(): void {
