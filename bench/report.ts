@@ -171,8 +171,6 @@ export function buildTables(results: Results, options: Options): Table[] {
   return tables;
 }
 
-/** MB as podman and registries count them (10^6 bytes), so the total reads as `podman images` shows it. */
-
 function imageTable(image: ImageResult): Table {
   const measured = image.measurement;
   const failure = image.error === undefined ? [] : [`- failed: ${image.error}`];

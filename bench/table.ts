@@ -22,7 +22,7 @@ export function formatMiB(kb: number | undefined): string {
   return formatNumber((kb ?? Number.NaN) / 1024, 1);
 }
 
-/** Bytes in MB (10^6, as image registries count), `digits` decimals. */
+/** Bytes in MB as podman and registries count them (10^6), so a total reads as `podman images` shows it; `digits` decimals. */
 export function formatMB(bytes: number, digits = 2): string {
   return formatNumber(bytes / 1e6, digits);
 }

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { scrape } from './helpers/metrics-scrape';
 import { NamedApp } from './helpers/named-app';
 import { freePort } from './helpers/free-port';
-import { startReloadTarget } from './helpers/reload-target';
+import { type ReloadTarget, startReloadTarget } from './helpers/reload-target';
 import { SidecarProcess } from './helpers/sidecar-process';
 import { SyncVolume } from './helpers/sync-volume';
 import { makeThrowawayCa } from './helpers/throwaway-ca';
@@ -191,17 +191,26 @@ function readRuns(path: string): number {
   }
 }
 
-test('a reload given up after its signal resumes at the URL when a later check finds the same content: one signal for the change', async (t) => {
+/**
+ * v1 committed with the signal then the URL, whose answer to v1 is 503 and
+ * RELOAD_RETRIES=0: given up once the app has had v1's signal.
+ */
+async function givenUpAfterTheSignal(t: { after(fn: () => unknown): void }, appName: string): Promise<{
+  volume: SyncVolume; app: NamedApp; target: ReloadTarget; reloader: SidecarProcess;
+}> {
   const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
-  const app = await NamedApp.start(t, `resume-app-${process.pid}`.slice(0, 15));
-  // v1's request is answered 503, every other 200.
+  const app = await NamedApp.start(t, `${appName}-${process.pid}`.slice(0, 15));
   const target = await startReloadTarget(t, { answer: (_request, index) => ({ status: index === 0 ? 503 : 200 }) });
   const reloader = sidecar(t, { CONFIG_DIR: volume.dir, PROCESS_NAME: app.name, RELOAD_URL: `${target.origin}/reload`, RELOAD_RETRIES: '0' });
   await reloader.waitForMessage('ready');
-
   volume.commit({ 'app.conf': 'v1' });
   await reloader.waitForMessage('reload failed; giving up until the next change');
   await app.waitForSignals(1);
+  return { volume, app, target, reloader };
+}
+
+test('a reload given up after its signal resumes at the URL when a later check finds the same content: one signal for the change', async (t) => {
+  const { volume, app, target, reloader } = await givenUpAfterTheSignal(t, 'resume-app');
   volume.commit({ 'app.conf': 'v1' }); // a resync: the same content, written again
   await reloader.waitForMessage('reload request succeeded');
   await sleep(QUIET_MS);
@@ -212,16 +221,7 @@ test('a reload given up after its signal resumes at the URL when a later check f
 });
 
 test('after a reload given up with its signal sent, going back to the content before is reloaded, not skipped', async (t) => {
-  const volume = SyncVolume.create(t, { 'app.conf': 'v0' });
-  const app = await NamedApp.start(t, `revert-app-${process.pid}`.slice(0, 15));
-  // v1's request is answered 503, every other 200.
-  const target = await startReloadTarget(t, { answer: (_request, index) => ({ status: index === 0 ? 503 : 200 }) });
-  const reloader = sidecar(t, { CONFIG_DIR: volume.dir, PROCESS_NAME: app.name, RELOAD_URL: `${target.origin}/reload`, RELOAD_RETRIES: '0' });
-  await reloader.waitForMessage('ready');
-
-  volume.commit({ 'app.conf': 'v1' });
-  await reloader.waitForMessage('reload failed; giving up until the next change');
-  await app.waitForSignals(1); // the app has v1
+  const { volume, app, reloader } = await givenUpAfterTheSignal(t, 'revert-app'); // the app has v1
   volume.commit({ 'app.conf': 'v0' });
   await app.waitForSignals(2);
   await reloader.waitForMessage('reload request succeeded');

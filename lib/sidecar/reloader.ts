@@ -316,7 +316,7 @@ export class Reloader {
         }
         if (attempt > this.#config.reloadRetries) {
           this.#log.error('reload failed; giving up until the next change', { ...fields, fingerprint: current.digest.slice(0, 16) });
-          this.#givenUp = { digest: current.digest, from };
+          if (from > 0) this.#givenUp = { digest: current.digest, from };
           return;
         }
         const delay = retryDelayMs(attempt);
